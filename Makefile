@@ -1,0 +1,50 @@
+# Reintegrasi: `make run` serves the API on the embedded database; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export REINTEGRASI_DATABASE_URL ?= sqlite+aiosqlite:///./reintegrasi.db
+
+.PHONY: run test test-reliability lint bench install install-dev keys clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Installs exactly what uv.lock pins (--frozen: the lock is never rewritten here).
+install: $(BIN)/uv
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --no-dev --inexact --quiet
+
+install-dev: $(BIN)/uv
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --quiet
+
+# Random local keys, made once, so that even a laptop install never encrypts with a known key.
+.env:
+	@umask 077; $(PYTHON) -c "import base64, os, secrets; k=lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(); \
+	print(f'REINTEGRASI_SECRET_KEY={secrets.token_urlsafe(32)}\nREINTEGRASI_DATA_KEY={k()}\nREINTEGRASI_BLIND_INDEX_KEY={k()}')" > .env
+	@echo "wrote .env with random keys (keep it; NIKs encrypted with them cannot be read without it)"
+
+keys: .env
+
+run: install .env
+	$(BIN)/alembic upgrade head
+	$(BIN)/python -m app bootstrap
+	exec $(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --proxy-headers
+
+test: install-dev
+	$(BIN)/pytest -q
+
+test-reliability: install-dev
+	$(BIN)/pytest -q -m reliability tests/reliability
+
+lint: install-dev
+	$(BIN)/ruff check app tests migrations
+
+bench: install-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache reintegrasi.db*

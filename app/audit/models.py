@@ -1,0 +1,31 @@
+"""The append-only audit trail: one row per request that reads or changes personal data."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, IdMixin, UuidList, utcnow
+
+
+class AuditEvent(IdMixin, Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_resource", "resource_type", "resource_id"),
+        Index("ix_audit_events_actor", "actor_id", "occurred_at"),
+    )
+
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(10))  # user | client | anonymous
+    actor_id: Mapped[uuid.UUID | None]
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    agency_id: Mapped[uuid.UUID | None]
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    resource_type: Mapped[str | None] = mapped_column(String(40))
+    resource_id: Mapped[str | None] = mapped_column(String(64))
+    person_ids: Mapped[list[uuid.UUID]] = mapped_column(UuidList, default=list)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    outcome: Mapped[str] = mapped_column(String(10))  # success | denied
+    status_code: Mapped[int | None]

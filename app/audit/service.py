@@ -1,0 +1,118 @@
+"""Writing and reading the audit trail. Events are only ever inserted."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Select, Uuid, exists, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.models import AuditEvent
+from app.db import utcnow
+from app.errors import AppError
+from app.ids import uuid7
+from app.pagination import PageParams, paginate_rows
+from app.security.principal import Actor
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    resource_type: str | None = None,
+    resource_id: Any = None,
+    person_ids: Iterable[uuid.UUID] = (),
+    outcome: str = "success",
+    status_code: int | None = None,
+) -> None:
+    """Append one event in the caller's transaction, so it commits or rolls back with the change."""
+    await session.execute(
+        insert(AuditEvent).values(
+            id=uuid7(),
+            occurred_at=utcnow(),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            agency_id=actor.agency_id,
+            action=action,
+            resource_type=resource_type,
+            resource_id=None if resource_id is None else str(resource_id),
+            person_ids=list(person_ids),
+            request_id=actor.request_id,
+            client_ip=actor.client_ip,
+            outcome=outcome,
+            status_code=status_code,
+        )
+    )
+
+
+async def record_denial(session: AsyncSession, request: Request, error: AppError) -> None:
+    """Append the event of a denied attempt (401, 403, or 404 on an object)."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    route = request.scope.get("route")
+    action = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    await session.execute(
+        insert(AuditEvent).values(
+            id=uuid7(),
+            occurred_at=utcnow(),
+            actor_kind=actor.kind if actor else "anonymous",
+            actor_id=actor.id if actor else None,
+            actor_role=actor.role.value if actor else None,
+            agency_id=actor.agency_id if actor else None,
+            action=action[:64],
+            resource_type=error.resource_type,
+            resource_id=None if error.resource_id is None else str(error.resource_id)[:64],
+            person_ids=[],
+            request_id=getattr(request.state, "request_id", None),
+            client_ip=request.client.host if request.client else None,
+            outcome="denied",
+            status_code=error.status,
+        )
+    )
+
+
+def touching_person(stmt: Select[Any], person_id: uuid.UUID, dialect: str) -> Select[Any]:
+    """Restrict `stmt` to events whose person_ids contain `person_id`."""
+    if dialect == "postgresql":
+        wanted = literal([person_id], ARRAY(Uuid()))
+        return stmt.where(AuditEvent.person_ids.op("@>")(wanted))
+    each = func.json_each(AuditEvent.person_ids).table_valued("value")
+    return stmt.where(exists(select(literal(1)).select_from(each).where(each.c.value == person_id.hex)))
+
+
+async def list_events(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    actor_id: uuid.UUID | None = None,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    person_id: uuid.UUID | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[Sequence[AuditEvent], str | None]:
+    """A page of events, oldest first, filtered as asked."""
+    stmt = select(AuditEvent)
+    for column, value in (
+        (AuditEvent.actor_id, actor_id),
+        (AuditEvent.resource_type, resource_type),
+        (AuditEvent.resource_id, resource_id),
+        (AuditEvent.action, action),
+        (AuditEvent.outcome, outcome),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEvent.occurred_at < until)
+    if person_id is not None:
+        stmt = touching_person(stmt, person_id, session.bind.dialect.name)
+    rows, next_cursor = await paginate_rows(session, stmt, AuditEvent.id, page)
+    return [row[0] for row in rows], next_cursor

@@ -1,0 +1,77 @@
+"""OAuth2 token endpoint (password and client-credentials grants) and revocation (RFC 7009)."""
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request, Response
+from pydantic import BaseModel
+
+from app.auth import service
+from app.auth.errors import InvalidCredentials, UnsupportedGrant
+from app.db import SessionDep
+from app.security.deps import Permitted
+from app.security.policy import Role
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+FormText = Annotated[str | None, Form(max_length=256)]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(header[6:], validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return client_id, secret
+
+
+@router.post("/token", response_model=TokenResponse)
+async def issue_token(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    grant_type: Annotated[str, Form(max_length=40)],
+    username: FormText = None,
+    password: FormText = None,
+    client_id: FormText = None,
+    client_secret: FormText = None,
+    scope: FormText = None,
+) -> TokenResponse:
+    """Exchange a username and password, or a client id and secret, for an access token."""
+    if grant_type == "password":
+        if not username or not password:
+            raise InvalidCredentials()
+        issued = await service.login_with_password(session, username, password)
+    elif grant_type == "client_credentials":
+        basic = _basic_credentials(request)
+        client_id, client_secret = basic if basic else (client_id, client_secret)
+        if not client_id or not client_secret:
+            raise InvalidCredentials()
+        issued = await service.login_with_client_secret(session, client_id, client_secret)
+    else:
+        raise UnsupportedGrant()
+    response.headers["Pragma"] = "no-cache"
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+@router.post("/revoke", status_code=200)
+async def revoke_token(
+    session: SessionDep,
+    actor: Permitted("auth:revoke"),
+    token: Annotated[str, Form(max_length=256)],
+    token_type_hint: FormText = None,
+) -> dict[str, str]:
+    """Revoke an access token you own (admins: any). Unknown tokens are ignored, as RFC 7009 says."""
+    owner = service.TokenOwner(actor.kind, actor.id, actor.role, actor.agency_id, actor.token_id)
+    await service.revoke(session, token, owner=owner, any_owner=actor.role is Role.admin)
+    return {"status": "revoked"}

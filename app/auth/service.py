@@ -1,0 +1,160 @@
+"""Signing in, issuing, resolving and revoking access tokens; throttling failed sign-ins."""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Literal
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.errors import InvalidCredentials, LoginThrottled
+from app.auth.models import AccessToken, LoginFailure
+from app.clients.models import ApiClient
+from app.config import get_settings
+from app.db import utcnow
+from app.security.passwords import verify_secret
+from app.security.policy import Role
+from app.security.tokens import new_token, token_digest
+from app.users.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    kind: Literal["user", "client"]
+    id: uuid.UUID
+    role: Role
+    agency_id: uuid.UUID | None
+    token_id: uuid.UUID
+
+
+def _subject_digest(kind: str, name: str) -> str:
+    return hashlib.sha256(f"{kind}:{name.strip().lower()}".encode()).hexdigest()
+
+
+async def _check_throttle(session: AsyncSession, subject: str) -> None:
+    settings = get_settings()
+    window_start = utcnow() - timedelta(seconds=settings.login_window_seconds)
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(LoginFailure.occurred_at)).where(
+                LoginFailure.subject_digest == subject, LoginFailure.occurred_at > window_start
+            )
+        )
+    ).one()
+    if count >= settings.login_max_failures:
+        retry_after = max(1, int((oldest - window_start).total_seconds()) + 1)
+        raise LoginThrottled(retry_after)
+
+
+async def _record_failure(session: AsyncSession, *, subject: str) -> None:
+    session.add(LoginFailure(subject_digest=subject))
+    await session.flush()
+
+
+async def _issue(session: AsyncSession, *, user_id=None, api_client_id=None) -> IssuedToken:  # noqa: ANN001
+    ttl = timedelta(minutes=get_settings().access_token_ttl_minutes)
+    token = new_token()
+    session.add(
+        AccessToken(
+            token_digest=token_digest(token),
+            user_id=user_id,
+            api_client_id=api_client_id,
+            expires_at=utcnow() + ttl,
+        )
+    )
+    await session.flush()
+    return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+async def login_with_password(session: AsyncSession, username: str, password: str) -> IssuedToken:
+    """A token for a user; 401 alike for unknown user, inactive user and wrong password."""
+    subject = _subject_digest("user", username)
+    await _check_throttle(session, subject)
+    user = await session.scalar(select(User).where(User.username == username.strip().lower()))
+    valid = verify_secret(user.password_hash if user else None, password)
+    if not (valid and user is not None and user.active):
+        raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
+    await session.execute(
+        delete(LoginFailure).where(LoginFailure.subject_digest == subject)
+    )
+    return await _issue(session, user_id=user.id)
+
+
+async def login_with_client_secret(
+    session: AsyncSession, client_id: str, client_secret: str
+) -> IssuedToken:
+    """A token for an API client (client-credentials grant)."""
+    subject = _subject_digest("client", client_id)
+    await _check_throttle(session, subject)
+    client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    valid = verify_secret(client.secret_hash if client else None, client_secret)
+    if not (valid and client is not None and client.active):
+        raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
+    return await _issue(session, api_client_id=client.id)
+
+
+async def resolve(session: AsyncSession, token: str) -> TokenOwner | None:
+    """The owner of a live token (unexpired, unrevoked, owner active), in one query."""
+    stmt = (
+        select(
+            AccessToken.id,
+            AccessToken.user_id,
+            AccessToken.api_client_id,
+            func.coalesce(User.role, ApiClient.role),
+            func.coalesce(User.agency_id, ApiClient.agency_id),
+        )
+        .outerjoin(User, User.id == AccessToken.user_id)
+        .outerjoin(ApiClient, ApiClient.id == AccessToken.api_client_id)
+        .where(
+            AccessToken.token_digest == token_digest(token),
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > utcnow(),
+            or_(and_(User.id.is_not(None), User.active), and_(ApiClient.id.is_not(None), ApiClient.active)),
+        )
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    token_id, user_id, client_id, role, agency_id = row
+    kind: Literal["user", "client"] = "user" if user_id else "client"
+    return TokenOwner(kind, user_id or client_id, Role(role), agency_id, token_id)
+
+
+async def revoke(session: AsyncSession, token: str, *, owner: TokenOwner, any_owner: bool) -> None:
+    """Revoke `token` if the caller owns it (or may revoke any); unknown tokens are ignored (RFC 7009)."""
+    stmt = update(AccessToken).where(
+        AccessToken.token_digest == token_digest(token), AccessToken.revoked_at.is_(None)
+    )
+    if not any_owner:
+        column = AccessToken.user_id if owner.kind == "user" else AccessToken.api_client_id
+        stmt = stmt.where(column == owner.id)
+    await session.execute(stmt.values(revoked_at=utcnow()))
+
+
+async def revoke_all(
+    session: AsyncSession, *, user_id: uuid.UUID | None = None, api_client_id: uuid.UUID | None = None
+) -> None:
+    """Revoke every live token of a user or client (password change, deactivation)."""
+    column, value = (AccessToken.user_id, user_id) if user_id else (AccessToken.api_client_id, api_client_id)
+    await session.execute(
+        update(AccessToken)
+        .where(column == value, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def purge_expired(session: AsyncSession) -> int:
+    """Delete tokens that expired more than a day ago and stale sign-in failures."""
+    now = utcnow()
+    tokens = await session.execute(delete(AccessToken).where(AccessToken.expires_at < now - timedelta(days=1)))
+    await session.execute(delete(LoginFailure).where(LoginFailure.occurred_at < now - timedelta(days=1)))
+    return tokens.rowcount or 0

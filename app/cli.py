@@ -1,0 +1,142 @@
+"""Admin commands: python -m app {bootstrap,create-admin,clients,regions,purge}."""
+
+import argparse
+import asyncio
+import getpass
+import secrets
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service as auth_service
+from app.clients import service as client_service
+from app.clients.schemas import ClientCreate
+from app.config import get_settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import AppError
+from app.idempotency import service as idempotency_service
+from app.regions import service as region_service
+from app.security.policy import Role
+from app.users import service as user_service
+from app.users.schemas import UserCreate
+
+
+async def _in_transaction(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    engine = create_engine(get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    try:
+        return asyncio.run(_in_transaction(work))
+    except (AppError, ValidationError) as exc:
+        sys.exit(f"error: {exc}")
+
+
+def bootstrap(_: argparse.Namespace) -> None:
+    """Load regions; create `admin` if there are no users (random password printed once)."""
+    settings = get_settings()
+
+    async def work(session: AsyncSession) -> None:
+        added = await region_service.ensure_loaded(session)
+        if added:
+            print(f"regions: loaded {added}")
+        password = settings.bootstrap_admin_password or secrets.token_urlsafe(18)
+        if await user_service.ensure_admin(session, password):
+            if settings.bootstrap_admin_password:
+                print("admin: created with REINTEGRASI_BOOTSTRAP_ADMIN_PASSWORD")
+            else:
+                print(f"admin: created; password (shown once): {password}")
+
+    _run(work)
+
+
+def create_admin(args: argparse.Namespace) -> None:
+    """Create an admin user interactively."""
+    password = getpass.getpass("password (12+ characters): ")
+    if password != getpass.getpass("again: "):
+        sys.exit("error: the passwords differ")
+
+    async def work(session: AsyncSession) -> None:
+        data = UserCreate(username=args.username, full_name=args.full_name, password=password, role=Role.admin)
+        user = await user_service.create(session, None, data)
+        print(f"admin {user.username} created ({user.id})")
+
+    _run(work)
+
+
+def create_client(args: argparse.Namespace) -> None:
+    """Create an API client; the secret is printed once."""
+
+    async def work(session: AsyncSession) -> None:
+        data = ClientCreate(name=args.name, role=Role(args.role), agency_id=args.agency)
+        client, secret = await client_service.create(session, None, data)
+        print(f"client_id: {client.client_id}\nclient_secret (shown once): {secret}")
+
+    _run(work)
+
+
+def import_regions(args: argparse.Namespace) -> None:
+    """Upsert regions from an official CSV; nothing is deleted."""
+    try:
+        rows = region_service.read_file(Path(args.file))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        sys.exit(f"error: {exc}")
+
+    async def work(session: AsyncSession) -> None:
+        added, changed = await region_service.import_rows(session, rows)
+        print(f"regions: {added} added, {changed} changed, {len(rows) - added - changed} unchanged")
+
+    _run(work)
+
+
+def purge(_: argparse.Namespace) -> None:
+    """Delete expired tokens, sign-in failures and idempotency keys."""
+
+    async def work(session: AsyncSession) -> None:
+        tokens = await auth_service.purge_expired(session)
+        keys = await idempotency_service.purge_expired(session)
+        print(f"purged {tokens} tokens, {keys} idempotency keys")
+
+    _run(work)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m app", description="Reintegrasi admin commands")
+    commands = root.add_subparsers(required=True)
+
+    commands.add_parser("bootstrap", help=bootstrap.__doc__).set_defaults(func=bootstrap)
+
+    admin = commands.add_parser("create-admin", help=create_admin.__doc__)
+    admin.add_argument("--username", default="admin")
+    admin.add_argument("--full-name", default="Administrator")
+    admin.set_defaults(func=create_admin)
+
+    clients = commands.add_parser("clients", help="API clients").add_subparsers(required=True)
+    create = clients.add_parser("create", help=create_client.__doc__)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--agency", type=uuid.UUID, default=None)
+    create.set_defaults(func=create_client)
+
+    regions = commands.add_parser("regions", help="region reference data").add_subparsers(required=True)
+    regions_import = regions.add_parser("import", help=import_regions.__doc__)
+    regions_import.add_argument("file")
+    regions_import.set_defaults(func=import_regions)
+
+    commands.add_parser("purge", help=purge.__doc__).set_defaults(func=purge)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.func(args)

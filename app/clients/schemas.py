@@ -1,0 +1,39 @@
+"""API client request and response bodies."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import Field
+
+from app.schemas import Name, RequestBody, ResponseBody
+from app.security.policy import Role
+
+
+class ClientCreate(RequestBody):
+    name: Name
+    role: Role
+    agency_id: uuid.UUID | None = Field(default=None, description="Required for partners.")
+    active: bool = True
+
+
+class ClientUpdate(RequestBody):
+    name: Name | None = None
+    role: Role | None = None
+    agency_id: uuid.UUID | None = None
+    active: bool | None = Field(default=None, description="Deactivating revokes the client's tokens.")
+
+
+class ClientRead(ResponseBody):
+    id: uuid.UUID
+    client_id: str
+    name: str
+    role: Role
+    agency_id: uuid.UUID | None
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientWithSecret(ClientRead):
+    client_secret: str = Field(description="Shown once; store it now. Only a hash is kept.")

@@ -1,0 +1,85 @@
+"""Settings from the environment (prefix REINTEGRASI_), refusing unsafe defaults in production."""
+
+import base64
+import warnings
+from functools import lru_cache
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only fallbacks: known to everyone, so production refuses them.
+INSECURE_SECRET = "changethis-development-secret"
+INSECURE_KEY = base64.urlsafe_b64encode(b"reintegrasi-insecure-dev-key-32b").decode()
+
+# OWASP Password Storage Cheat Sheet: Argon2id with at least 19 MiB, 2 iterations, 1 lane.
+OWASP_MIN_MEMORY_KIB = 19 * 1024
+OWASP_MIN_TIME_COST = 2
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; see the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="REINTEGRASI_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./reintegrasi.db"
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    secret_key: str = INSECURE_SECRET
+    data_key: str = INSECURE_KEY
+    blind_index_key: str = INSECURE_KEY
+
+    bootstrap_admin_password: str | None = None
+
+    access_token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=60, ge=1)
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+
+    argon2_time_cost: int = Field(default=3, ge=OWASP_MIN_TIME_COST)
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=OWASP_MIN_MEMORY_KIB)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+
+    log_level: str = "INFO"
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> Self:
+        insecure = {
+            name
+            for name, default in (
+                ("secret_key", INSECURE_SECRET),
+                ("data_key", INSECURE_KEY),
+                ("blind_index_key", INSECURE_KEY),
+            )
+            if getattr(self, name) == default
+        }
+        if insecure and self.environment == "production":
+            raise ValueError(f"set REINTEGRASI_{'/'.join(sorted(insecure)).upper()} in production")
+        if insecure and self.environment == "development":
+            warnings.warn(
+                f"{', '.join(sorted(insecure))} use insecure development defaults",
+                stacklevel=2,
+            )
+        if self.environment == "production" and self.database_url.startswith("sqlite"):
+            warnings.warn("SQLite in production: fine for one machine only", stacklevel=2)
+        for name in ("data_key", "blind_index_key"):
+            if len(base64.urlsafe_b64decode(getattr(self, name))) != 32:
+                raise ValueError(f"{name} must be 32 bytes, url-safe base64 encoded")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

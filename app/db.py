@@ -1,0 +1,168 @@
+"""Engine, declarative base, column types, and the request session (one commit per request)."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from app.config import Settings
+from app.errors import AppError
+from app.ids import uuid7
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+class UuidList(TypeDecorator[list[uuid.UUID]]):
+    """A list of UUIDs: a native array on PostgreSQL (GIN-indexable), JSON of hex strings elsewhere."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(Uuid()))
+        return dialect.type_descriptor(JSON())
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        ids = [v if isinstance(v, uuid.UUID) else uuid.UUID(str(v)) for v in value]
+        return ids if dialect.name == "postgresql" else [i.hex for i in ids]
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        return [v if isinstance(v, uuid.UUID) else uuid.UUID(v) for v in value]
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, uuid.UUID: Uuid}
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class VersionedMixin:
+    """Optimistic concurrency: every UPDATE checks and bumps `version` (exposed as the ETag)."""
+
+    version: Mapped[int] = mapped_column(default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """The application's engine; SQLite serializes writers with BEGIN IMMEDIATE."""
+    if settings.is_sqlite:
+        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"timezone": "UTC"}, "command_timeout": 30},
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver so BEGIN IMMEDIATE can be issued:
+        # a deferred transaction that later writes can fail with "database is locked".
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session: committed once before the response, rolled back on any error.
+
+    Some writes must outlive a failed request: the audit event of a denied attempt and a
+    failed login's throttle record. They run after the rollback, in a transaction of their own.
+    """
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except Exception as exc:
+            await session.rollback()
+            if isinstance(exc, AppError):
+                await _write_durable(session, request, exc)
+            raise
+
+
+async def _write_durable(session: AsyncSession, request: Request, exc: AppError) -> None:
+    from app.audit import service as audit_service  # noqa: PLC0415 - audit's models import Base
+
+    for write in exc.durable:
+        await write(session)
+    if exc.audited:
+        await audit_service.record_denial(session, request, exc)
+    if exc.durable or exc.audited:
+        await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,201 @@
+"""Domain errors that carry their HTTP status, rendered as RFC 9457 problem+json."""
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+log = logging.getLogger("app.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+DurableWrite = Callable[[Any], Awaitable[None]]
+
+
+class AppError(Exception):
+    """Base of all domain errors; subclasses set the status, a stable slug and a title."""
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+    # Denied attempts are written to the audit trail even though the request rolls back.
+    audited: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+        resource_type: str | None = None,
+        resource_id: Any = None,
+        durable: Sequence[DurableWrite] = (),
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = headers or {}
+        self.extra = extra or {}
+        self.resource_type = resource_type
+        self.resource_id = resource_id
+        # Writes that must survive the request's rollback, e.g. a failed login's throttle row.
+        self.durable = list(durable)
+
+
+class NotFound(AppError):
+    status, slug, title, audited = 404, "not-found", "Not found", True
+
+
+class NotAuthenticated(AppError):
+    status, slug, title, audited = 401, "not-authenticated", "Not authenticated", True
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(AppError):
+    status, slug, title, audited = 403, "forbidden", "Forbidden", True
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidInput(AppError):
+    """A 422 for rules that a schema alone cannot express; `errors` says where."""
+
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+    def __init__(self, errors: Iterable[tuple[Sequence[str | int], str]], **kwargs: Any) -> None:
+        errs = [{"loc": list(loc), "msg": msg} for loc, msg in errors]
+        detail = kwargs.pop("detail", None) or "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errs
+        )
+        super().__init__(detail, extra={"errors": errs}, **kwargs)
+
+
+class PreconditionRequired(AppError):
+    status, slug, title = 428, "precondition-required", "Precondition required"
+
+
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class TooManyRequests(AppError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+def problem(
+    status: int,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """A problem+json response; `type` is a stable URI reference per kind of problem."""
+    phrase = HTTPStatus(status).phrase
+    body = {
+        "type": f"/problems/{slug}" if slug else "about:blank",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail or title or phrase,
+        **extra,
+    }
+    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only location and message: pydantic's `input` would echo the caller's (personal) data.
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid")} for e in exc.errors()]
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return problem(
+        exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return problem(exc.status_code, detail=detail, headers=getattr(exc, "headers", None))
+
+
+async def _request_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc)
+    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+    return problem(422, slug="validation-error", title="Invalid request", detail=detail, errors=errors)
+
+
+async def _stale(request: Request, exc: Exception) -> Response:
+    return problem(
+        412,
+        slug="precondition-failed",
+        title="Precondition failed",
+        detail="The resource was changed by someone else; fetch it again and retry.",
+    )
+
+
+async def _integrity(request: Request, exc: Exception) -> Response:
+    # Services translate the conflicts they expect; this is the safety net for a race.
+    log.warning("integrity error", extra={"error": type(exc.orig).__name__})  # type: ignore[attr-defined]
+    return problem(409, slug="conflict", title="Conflict", detail="The change conflicts with existing data.")
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    log.error("database unavailable", extra={"error": type(exc).__name__})
+    return problem(
+        503,
+        slug="service-unavailable",
+        title="Service unavailable",
+        detail="The database is unavailable; retry shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _data_error(request: Request, exc: Exception) -> Response:
+    # A value the schema let through but the database refused (e.g. out of range): the caller's fault.
+    return problem(422, slug="validation-error", title="Invalid request", detail="A value is out of range.")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"error": type(exc).__name__})
+    return problem(500, slug="internal-error", title="Internal server error", detail="Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error path of the app as problem+json."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StaleDataError, _stale)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OSError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

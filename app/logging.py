@@ -1,0 +1,44 @@
+"""JSON logs, one object a line, each carrying the request id. Never names, NIK or secrets."""
+
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+import orjson
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and is logged.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON object."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+        }
+        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Route the app's and uvicorn's logs through the JSON formatter on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # uvicorn's access log prints query strings, which may hold a searched name or NIK.
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,104 @@
+"""The application factory: routers, middleware, error handlers."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.exc import IntegrityError
+
+from app.agencies.router import router as agencies_router
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.clients.router import router as clients_router
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.idempotency.service import Replay
+from app.logging import configure_logging
+from app.middleware import RequestContextMiddleware
+from app.regions import service as region_service
+from app.regions.router import router as regions_router
+from app.users import service as user_service
+from app.users.router import me_router
+from app.users.router import router as users_router
+
+log = logging.getLogger("app")
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+The system of record for closing a lokalisasi: coordination meetings, agencies, the registry of
+persons, origin-region coordination and the fund's eligibility rules.
+
+Sign in at `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`. Errors are
+RFC 9457 `application/problem+json`. Lists are cursor-paginated. Changes need `If-Match`;
+creations accept `Idempotency-Key`.
+"""
+
+
+async def bootstrap(app: FastAPI, settings: Settings) -> None:
+    """Load the region list and the first admin on an empty database (safe if workers race)."""
+    async with app.state.sessionmaker() as session:
+        try:
+            await region_service.ensure_loaded(session)
+            if settings.bootstrap_admin_password:
+                await user_service.ensure_admin(session, settings.bootstrap_admin_password)
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()  # another worker did it first
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await bootstrap(app, app.state.settings)
+    yield
+    await app.state.engine.dispose()
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for domain_router in (
+        auth_router,
+        me_router,
+        users_router,
+        clients_router,
+        agencies_router,
+        regions_router,
+        audit_router,
+    ):
+        router.include_router(domain_router)
+    return router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A configured application; the engine is created here (lazily connecting), not per request."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Reintegrasi",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = create_engine(settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    install_error_handlers(app)
+    app.add_exception_handler(Replay, lambda request, exc: exc.response)  # type: ignore[attr-defined]
+    app.include_router(health_router)
+    app.include_router(api_router())
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    return app

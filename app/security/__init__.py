@@ -1,0 +1,1 @@
+"""Tokens, password hashing, encryption of identity numbers, and the access policy."""

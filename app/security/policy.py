@@ -1,0 +1,35 @@
+"""Roles, and the one declared policy of which role may do what.
+
+Every route declares a permission with `require(...)`; a test walks the app and fails on any
+route without one. Object-level limits (a partner's own agency) live in the services' queries.
+"""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    officer = "officer"
+    partner = "partner"
+    auditor = "auditor"
+    viewer = "viewer"
+
+
+ALL = frozenset(Role)
+STAFF = frozenset({Role.admin, Role.officer})
+
+POLICY: dict[str, frozenset[Role]] = {
+    "me:read": ALL,
+    "auth:revoke": ALL,
+    "regions:read": ALL,
+    "agencies:read": ALL,
+    "agencies:write": STAFF,
+    "users:manage": frozenset({Role.admin}),
+    "clients:manage": frozenset({Role.admin}),
+    "audit:read": frozenset({Role.admin, Role.auditor}),
+}
+
+
+def allowed(role: Role, permission: str) -> bool:
+    """Whether `role` holds `permission`; an undeclared permission is denied to all."""
+    return role in POLICY.get(permission, frozenset())

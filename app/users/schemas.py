@@ -1,0 +1,61 @@
+"""User request and response bodies."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from app.schemas import Name, RequestBody, ResponseBody
+from app.security.passwords import MIN_PASSWORD_LENGTH
+from app.security.policy import Role
+
+Username = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"),
+    AfterValidator(str.lower),
+]
+Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)]
+
+
+class UserCreate(RequestBody):
+    username: Username
+    full_name: Name
+    password: Password
+    role: Role
+    agency_id: uuid.UUID | None = Field(default=None, description="Required for partners.")
+    active: bool = True
+
+
+class UserUpdate(RequestBody):
+    full_name: Name | None = None
+    password: Password | None = Field(default=None, description="Setting it revokes the user's tokens.")
+    role: Role | None = None
+    agency_id: uuid.UUID | None = None
+    active: bool | None = Field(default=None, description="Deactivating revokes the user's tokens.")
+
+
+class UserRead(ResponseBody):
+    id: uuid.UUID
+    username: str
+    full_name: str
+    role: Role
+    agency_id: uuid.UUID | None
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PasswordChange(RequestBody):
+    current_password: str = Field(max_length=256)
+    new_password: Password
+
+
+class MeRead(ResponseBody):
+    kind: Literal["user", "client"]
+    id: uuid.UUID
+    name: str
+    role: Role
+    agency_id: uuid.UUID | None
+    permissions: list[str]

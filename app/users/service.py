@@ -1,0 +1,136 @@
+"""Users: admin-managed accounts; password changes and deactivation revoke tokens."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agencies import service as agency_service
+from app.audit import service as audit
+from app.auth import service as auth_service
+from app.conventions import check_version
+from app.db import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.pagination import PageParams, paginate_rows
+from app.security.passwords import hash_secret, verify_secret
+from app.security.policy import Role
+from app.security.principal import Actor
+from app.users.models import User
+from app.users.schemas import UserCreate, UserUpdate
+
+
+class UserNotFound(NotFound):
+    slug, title = "user-not-found", "User not found"
+
+
+class DuplicateUsername(Conflict):
+    slug, title = "duplicate-username", "Username taken"
+
+
+class LastAdmin(Conflict):
+    slug, title = "last-admin", "Last administrator"
+
+
+async def check_role_agency(session: AsyncSession, role: Role, agency_id: uuid.UUID | None) -> None:
+    """Partners must belong to an existing, active agency."""
+    if role is Role.partner and agency_id is None:
+        raise InvalidInput([(("body", "agency_id"), "required for the partner role")])
+    await agency_service.require_active(session, agency_id)
+
+
+async def get(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise UserNotFound(resource_type="user", resource_id=user_id)
+    return user
+
+
+async def create(session: AsyncSession, actor: Actor | None, data: UserCreate) -> User:
+    """A new user with an Argon2id password hash."""
+    await check_role_agency(session, data.role, data.agency_id)
+    if await session.scalar(select(User.id).where(User.username == data.username)):
+        raise DuplicateUsername("This username is taken.")
+    fields = data.model_dump(exclude={"password"})
+    user = User(**fields, password_hash=hash_secret(data.password), password_changed_at=utcnow())
+    session.add(user)
+    await session.flush()
+    if actor is not None:
+        await audit.record(session, actor, "user.create", resource_type="user", resource_id=user.id)
+    return user
+
+
+async def _ensure_other_admin(session: AsyncSession, user: User) -> None:
+    others = await session.scalar(
+        select(func.count()).where(User.role == Role.admin.value, User.active, User.id != user.id)
+    )
+    if not others:
+        raise LastAdmin("This is the last active administrator.")
+
+
+async def update(
+    session: AsyncSession, actor: Actor, user_id: uuid.UUID, data: UserUpdate, expected: int
+) -> User:
+    """Apply the fields sent; revoke the user's tokens on a new password or deactivation."""
+    user = await get(session, user_id)
+    check_version(expected, user.version)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    for field in ("full_name", "role", "active"):
+        if field in changes and changes[field] is None:
+            raise InvalidInput([(("body", field), "may not be null")])
+    role = Role(changes.get("role", user.role))
+    agency_id = changes.get("agency_id", user.agency_id)
+    await check_role_agency(session, role, agency_id)
+    if user.role == Role.admin.value and (role is not Role.admin or changes.get("active") is False):
+        await _ensure_other_admin(session, user)
+    password = changes.pop("password", None)
+    if password is not None:
+        user.password_hash = hash_secret(password)
+        user.password_changed_at = utcnow()
+    for field, value in changes.items():
+        setattr(user, field, value)
+    await session.flush()
+    if password is not None or changes.get("active") is False:
+        await auth_service.revoke_all(session, user_id=user.id)
+    await audit.record(session, actor, "user.update", resource_type="user", resource_id=user.id)
+    return user
+
+
+async def change_own_password(session: AsyncSession, actor: Actor, current: str, new: str) -> None:
+    """A user's own password change; every token of theirs is revoked, this one too."""
+    user = await get(session, actor.id)
+    if not verify_secret(user.password_hash, current):
+        raise InvalidInput([(("body", "current_password"), "does not match")])
+    user.password_hash = hash_secret(new)
+    user.password_changed_at = utcnow()
+    await session.flush()
+    await auth_service.revoke_all(session, user_id=user.id)
+    await audit.record(session, actor, "user.password_change", resource_type="user", resource_id=user.id)
+
+
+async def list_users(
+    session: AsyncSession, page: PageParams, *, role: Role | None, active: bool | None,
+    agency_id: uuid.UUID | None,
+) -> tuple[Sequence[User], str | None]:
+    stmt = select(User)
+    if role:
+        stmt = stmt.where(User.role == role.value)
+    if active is not None:
+        stmt = stmt.where(User.active == active)
+    if agency_id:
+        stmt = stmt.where(User.agency_id == agency_id)
+    rows, cursor = await paginate_rows(session, stmt, User.id, page)
+    return [r[0] for r in rows], cursor
+
+
+async def ensure_admin(session: AsyncSession, password: str, username: str = "admin") -> bool:
+    """Create the admin user on an empty user table; False when users already exist."""
+    if await session.scalar(select(func.count()).select_from(User)):
+        return False
+    await create(
+        session,
+        None,
+        UserCreate(username=username, full_name="Administrator", password=password, role=Role.admin),
+    )
+    return True
