@@ -21,6 +21,14 @@ SECURITY_HEADERS = {
 }
 
 
+def route_template(scope: Scope) -> str | None:
+    """The matched route's full path template, e.g. `/api/v1/persons/{person_id}`."""
+    # FastAPI keeps the effective route (router prefixes included) in its own scope entry.
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    path = getattr(context, "path_format", None)
+    return path or getattr(scope.get("route"), "path", None)
+
+
 class RequestContextMiddleware:
     """Accepts or generates X-Request-ID, echoes it, and logs one access line per request.
 
@@ -56,12 +64,11 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            route = scope.get("route")
             access_log.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "route": getattr(route, "path", None) or "<unmatched>",
+                    "route": route_template(scope) or "<unmatched>",
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },

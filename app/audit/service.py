@@ -14,6 +14,7 @@ from app.audit.models import AuditEvent
 from app.db import utcnow
 from app.errors import AppError
 from app.ids import uuid7
+from app.middleware import route_template
 from app.pagination import PageParams, paginate_rows
 from app.security.principal import Actor
 
@@ -53,8 +54,7 @@ async def record(
 async def record_denial(session: AsyncSession, request: Request, error: AppError) -> None:
     """Append the event of a denied attempt (401, 403, or 404 on an object)."""
     actor: Actor | None = getattr(request.state, "actor", None)
-    route = request.scope.get("route")
-    action = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    action = f"{request.method} {route_template(request.scope) or 'unmatched'}"
     await session.execute(
         insert(AuditEvent).values(
             id=uuid7(),

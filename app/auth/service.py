@@ -60,7 +60,10 @@ async def _record_failure(session: AsyncSession, *, subject: str) -> None:
     await session.flush()
 
 
-async def _issue(session: AsyncSession, *, user_id=None, api_client_id=None) -> IssuedToken:  # noqa: ANN001
+async def issue(
+    session: AsyncSession, *, user_id: uuid.UUID | None = None, api_client_id: uuid.UUID | None = None
+) -> IssuedToken:
+    """A new access token for a user or client (after their credentials were checked)."""
     ttl = timedelta(minutes=get_settings().access_token_ttl_minutes)
     token = new_token()
     session.add(
@@ -86,7 +89,7 @@ async def login_with_password(session: AsyncSession, username: str, password: st
     await session.execute(
         delete(LoginFailure).where(LoginFailure.subject_digest == subject)
     )
-    return await _issue(session, user_id=user.id)
+    return await issue(session, user_id=user.id)
 
 
 async def login_with_client_secret(
@@ -99,7 +102,7 @@ async def login_with_client_secret(
     valid = verify_secret(client.secret_hash if client else None, client_secret)
     if not (valid and client is not None and client.active):
         raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
-    return await _issue(session, api_client_id=client.id)
+    return await issue(session, api_client_id=client.id)
 
 
 async def resolve(session: AsyncSession, token: str) -> TokenOwner | None:

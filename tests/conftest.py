@@ -1,0 +1,144 @@
+"""Test harness: every test runs on SQLite and on PostgreSQL, with the schema built by alembic.
+
+Isolation: on SQLite each test gets a fresh copy of a migrated database file; on PostgreSQL the
+tables are truncated before each test (tests that race requests need real commits, so a wrapping
+transaction would not do).
+"""
+
+import asyncio
+import base64
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Settings are read from the environment once; set the test values before the app is imported.
+os.environ.update(
+    REINTEGRASI_ENVIRONMENT="test",
+    REINTEGRASI_SECRET_KEY="test-secret-key-not-for-production",
+    REINTEGRASI_DATA_KEY=base64.urlsafe_b64encode(b"test-data-key-0123456789abcdef!!").decode(),
+    REINTEGRASI_BLIND_INDEX_KEY=base64.urlsafe_b64encode(b"test-blind-index-key-0123456789a").decode(),
+    # OWASP's minimum Argon2id parameters: production defaults are stronger, tests need speed.
+    REINTEGRASI_ARGON2_TIME_COST="2",
+    REINTEGRASI_ARGON2_MEMORY_KIB=str(19 * 1024),
+    REINTEGRASI_ARGON2_PARALLELISM="1",
+)
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from app.config import Settings  # noqa: E402
+from app.main import create_app  # noqa: E402
+from tests.postgres import postgres_server_url  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# Reference data, loaded once by migration-time fixtures and kept between tests.
+KEPT_TABLES = {"alembic_version", "regions"}
+
+
+def migrate(database_url: str) -> None:
+    """Build the schema the way production does: alembic upgrade head."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+
+
+async def _load_regions(database_url: str) -> None:
+    app = create_app(Settings(database_url=database_url))
+    from app.regions import service as region_service
+
+    async with app.state.sessionmaker() as session:
+        await region_service.ensure_loaded(session)
+        await session.commit()
+    await app.state.engine.dispose()
+
+
+@dataclass
+class Backend:
+    name: str
+    template_url: str
+    tmp: Path | None = None
+
+    def fresh_url(self) -> str:
+        if self.name == "sqlite":
+            assert self.tmp is not None
+            copy = self.tmp / f"{uuid.uuid4().hex}.db"
+            shutil.copyfile(self.tmp / "template.db", copy)
+            return f"sqlite+aiosqlite:///{copy}"
+        return self.template_url
+
+
+def _sqlite_backend(tmp: Path) -> Backend:
+    url = f"sqlite+aiosqlite:///{tmp / 'template.db'}"
+    migrate(url)
+    asyncio.run(_load_regions(url))
+    return Backend("sqlite", url, tmp)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    if request.param == "sqlite":
+        yield _sqlite_backend(tmp_path_factory.mktemp("sqlite"))
+        return
+    with postgres_server_url() as server_url:
+        import psycopg
+
+        name = f"reintegrasi_test_{uuid.uuid4().hex[:10]}"
+        admin_url = server_url.replace("postgresql+asyncpg://", "postgresql://")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = server_url.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            migrate(url)
+            asyncio.run(_load_regions(url))
+            yield Backend("postgresql", url)
+        finally:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _truncate(app) -> None:  # noqa: ANN001
+    async with app.state.engine.begin() as conn:
+        names = (
+            await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        ).scalars()
+        tables = [n for n in names if n not in KEPT_TABLES]
+        if tables:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+
+
+@pytest.fixture
+async def app(backend: Backend) -> AsyncIterator:
+    application = create_app(Settings(database_url=backend.fresh_url()))
+    if backend.name == "postgresql":
+        await _truncate(application)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+async def session(app) -> AsyncIterator:  # noqa: ANN001
+    """A session of the test's own, for arranging data and checking what was written."""
+    async with app.state.sessionmaker() as db:
+        yield db
+
+
+@pytest.fixture
+async def callers(session):  # noqa: ANN001
+    """Tokens for admin, officer, partner A and B (different agencies), auditor and viewer."""
+    from tests.factories import make_callers
+
+    return await make_callers(session)
