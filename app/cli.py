@@ -67,7 +67,9 @@ def create_admin(args: argparse.Namespace) -> None:
         sys.exit("error: the passwords differ")
 
     async def work(session: AsyncSession) -> None:
-        data = UserCreate(username=args.username, full_name=args.full_name, password=password, role=Role.admin)
+        data = UserCreate(
+            username=args.username, full_name=args.full_name, password=password, role=Role.admin
+        )
         user = await user_service.create(session, None, data)
         print(f"admin {user.username} created ({user.id})")
 

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only fallbacks: known to everyone, so production refuses them.
-INSECURE_SECRET = "changethis-development-secret"
+INSECURE_SECRET = "changethis-development-secret"  # noqa: S105 - refused in production
 INSECURE_KEY = base64.urlsafe_b64encode(b"reintegrasi-insecure-dev-key-32b").decode()
 
 # OWASP Password Storage Cheat Sheet: Argon2id with at least 19 MiB, 2 iterations, 1 lane.

@@ -29,9 +29,7 @@ Text = Annotated[str, AfterValidator(_no_control_chars)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars)]
 ShortText = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_control_chars)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{4,30}$")]
-Email = Annotated[
-    str, StringConstraints(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")]
 UpdatedSince = Annotated[
     datetime | None,
     Field(description="Only items changed at or after this instant (RFC 3339), for incremental sync."),

@@ -35,7 +35,9 @@ async def make_user(session: AsyncSession, role: Role, agency_id: uuid.UUID | No
     return user
 
 
-async def make_token(session: AsyncSession, role: Role, agency_id: uuid.UUID | None = None) -> tuple[User, str]:
+async def make_token(
+    session: AsyncSession, role: Role, agency_id: uuid.UUID | None = None
+) -> tuple[User, str]:
     user = await make_user(session, role, agency_id)
     issued = await auth_service.issue(session, user_id=user.id)
     return user, issued.access_token

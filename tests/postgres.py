@@ -39,7 +39,7 @@ def postgres_server_url() -> Iterator[str]:
     configured = os.environ.get("REINTEGRASI_TEST_POSTGRES_URL")
     if configured:
         if not _answers(configured):
-            pytest.fail(f"REINTEGRASI_TEST_POSTGRES_URL is set but does not answer")
+            pytest.fail("REINTEGRASI_TEST_POSTGRES_URL is set but does not answer")
         yield configured
         return
     if _answers(LOCAL_URL):
@@ -51,9 +51,17 @@ def postgres_server_url() -> Iterator[str]:
 
         datadir = tempfile.mkdtemp(prefix="reintegrasi-pg-")
         executor = PostgreSQLExecutor(
-            executable=pg_ctl, host="127.0.0.1", port=54329, user="postgres", options="",
-            startparams="-w", unixsocketdir=datadir, dbname="postgres", postgres_options="",
-            datadir=datadir + "/data", password="",
+            executable=pg_ctl,
+            host="127.0.0.1",
+            port=54329,
+            user="postgres",
+            options="",
+            startparams="-w",
+            unixsocketdir=datadir,
+            dbname="postgres",
+            postgres_options="",
+            datadir=datadir + "/data",
+            password="",
         )
         with executor:
             executor.wait_for_postgres()

@@ -42,7 +42,9 @@ async def create_agency(
 ) -> Response:
     """Register an agency."""
     agency = await service.create(session, actor, body)
-    return await idem.created(AgencyRead.model_validate(agency), f"/api/v1/agencies/{agency.id}", agency.version)
+    return await idem.created(
+        AgencyRead.model_validate(agency), f"/api/v1/agencies/{agency.id}", agency.version
+    )
 
 
 @router.get("/{agency_id}", response_model=AgencyRead)
@@ -71,6 +73,8 @@ async def update_agency(
 
 
 @router.delete("/{agency_id}", status_code=204)
-async def delete_agency(agency_id: uuid.UUID, session: SessionDep, actor: Permitted("agencies:write")) -> None:
+async def delete_agency(
+    agency_id: uuid.UUID, session: SessionDep, actor: Permitted("agencies:write")
+) -> None:
     """Delete an agency that nothing refers to (else 409: deactivate it instead)."""
     await service.delete(session, actor, agency_id)

@@ -31,7 +31,15 @@ async def list_audit_events(
 ) -> Page[AuditEventRead]:
     """Search the audit trail by actor, resource, person, action, outcome and time."""
     items, cursor = await service.list_events(
-        session, page, actor_id=actor_id, resource_type=resource_type, resource_id=resource_id,
-        person_id=person_id, action=action, outcome=outcome, since=since, until=until,
+        session,
+        page,
+        actor_id=actor_id,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        person_id=person_id,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
     )
     return Page(items=[AuditEventRead.model_validate(e) for e in items], next_cursor=cursor)

@@ -11,14 +11,10 @@ from app.db import Base, IdMixin, utcnow
 
 class AccessToken(IdMixin, Base):
     __tablename__ = "access_tokens"
-    __table_args__ = (
-        CheckConstraint("(user_id IS NULL) <> (api_client_id IS NULL)", name="one_owner"),
-    )
+    __table_args__ = (CheckConstraint("(user_id IS NULL) <> (api_client_id IS NULL)", name="one_owner"),)
 
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     api_client_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_clients.id", ondelete="CASCADE"), index=True
     )

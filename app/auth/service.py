@@ -86,15 +86,11 @@ async def login_with_password(session: AsyncSession, username: str, password: st
     valid = verify_secret(user.password_hash if user else None, password)
     if not (valid and user is not None and user.active):
         raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
-    await session.execute(
-        delete(LoginFailure).where(LoginFailure.subject_digest == subject)
-    )
+    await session.execute(delete(LoginFailure).where(LoginFailure.subject_digest == subject))
     return await issue(session, user_id=user.id)
 
 
-async def login_with_client_secret(
-    session: AsyncSession, client_id: str, client_secret: str
-) -> IssuedToken:
+async def login_with_client_secret(session: AsyncSession, client_id: str, client_secret: str) -> IssuedToken:
     """A token for an API client (client-credentials grant)."""
     subject = _subject_digest("client", client_id)
     await _check_throttle(session, subject)
@@ -158,6 +154,8 @@ async def revoke_all(
 async def purge_expired(session: AsyncSession) -> int:
     """Delete tokens that expired more than a day ago and stale sign-in failures."""
     now = utcnow()
-    tokens = await session.execute(delete(AccessToken).where(AccessToken.expires_at < now - timedelta(days=1)))
+    tokens = await session.execute(
+        delete(AccessToken).where(AccessToken.expires_at < now - timedelta(days=1))
+    )
     await session.execute(delete(LoginFailure).where(LoginFailure.occurred_at < now - timedelta(days=1)))
     return tokens.rowcount or 0

@@ -16,11 +16,15 @@ router = APIRouter(prefix="/api-clients", tags=["api-clients"])
 
 
 def _with_secret(client: object, secret: str) -> ClientWithSecret:
-    return ClientWithSecret.model_validate({**ClientRead.model_validate(client).model_dump(), "client_secret": secret})
+    return ClientWithSecret.model_validate(
+        {**ClientRead.model_validate(client).model_dump(), "client_secret": secret}
+    )
 
 
 @router.get("", response_model=Page[ClientRead])
-async def list_clients(session: SessionDep, actor: Permitted("clients:manage"), page: PageDep) -> Page[ClientRead]:
+async def list_clients(
+    session: SessionDep, actor: Permitted("clients:manage"), page: PageDep
+) -> Page[ClientRead]:
     """List API clients."""
     items, cursor = await service.list_clients(session, page)
     return Page(items=[ClientRead.model_validate(c) for c in items], next_cursor=cursor)
@@ -32,7 +36,9 @@ async def create_client(
 ) -> Response:
     """Create an API client; the response carries `client_secret`, shown this once."""
     client, secret = await service.create(session, actor, body)
-    return await idem.created(_with_secret(client, secret), f"/api/v1/api-clients/{client.id}", client.version)
+    return await idem.created(
+        _with_secret(client, secret), f"/api/v1/api-clients/{client.id}", client.version
+    )
 
 
 @router.get("/{client_pk}", response_model=ClientRead)

@@ -76,7 +76,9 @@ async def rotate_secret(session: AsyncSession, actor: Actor, client_pk: uuid.UUI
     client.secret_hash = hash_secret(secret)
     await session.flush()
     await auth_service.revoke_all(session, api_client_id=client.id)
-    await audit.record(session, actor, "client.rotate_secret", resource_type="api_client", resource_id=client.id)
+    await audit.record(
+        session, actor, "client.rotate_secret", resource_type="api_client", resource_id=client.id
+    )
     return client, secret
 
 

@@ -98,9 +98,9 @@ async def import_rows(session: AsyncSession, rows: list[dict[str, str | None]]) 
             added += 1
         elif (current.name, current.parent_code) != (row["name"], row["parent_code"]):
             await session.execute(
-                update(Region).where(Region.code == row["code"]).values(
-                    name=row["name"], parent_code=row["parent_code"]
-                )
+                update(Region)
+                .where(Region.code == row["code"])
+                .values(name=row["name"], parent_code=row["parent_code"])
             )
             changed += 1
         if row["level"] == "province":

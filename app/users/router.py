@@ -9,9 +9,9 @@ from app.db import SessionDep
 from app.errors import Forbidden
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
+from app.security.deps import Permitted
 from app.security.policy import POLICY, Role
 from app.security.principal import Actor
-from app.security.deps import Permitted
 from app.users import service
 from app.users.schemas import MeRead, PasswordChange, UserCreate, UserRead, UserUpdate
 

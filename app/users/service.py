@@ -110,7 +110,11 @@ async def change_own_password(session: AsyncSession, actor: Actor, current: str,
 
 
 async def list_users(
-    session: AsyncSession, page: PageParams, *, role: Role | None, active: bool | None,
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    role: Role | None,
+    active: bool | None,
     agency_id: uuid.UUID | None,
 ) -> tuple[Sequence[User], str | None]:
     stmt = select(User)
