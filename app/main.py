@@ -21,6 +21,7 @@ from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.regions import service as region_service
 from app.regions.router import router as regions_router
+from app.sites.router import router as sites_router
 from app.users import service as user_service
 from app.users.router import me_router
 from app.users.router import router as users_router
@@ -68,6 +69,7 @@ def api_router() -> APIRouter:
         agencies_router,
         regions_router,
         audit_router,
+        sites_router,
     ):
         router.include_router(domain_router)
     return router

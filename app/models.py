@@ -7,6 +7,7 @@ from app.clients.models import ApiClient
 from app.db import Base
 from app.idempotency.models import IdempotencyKey
 from app.regions.models import Region
+from app.sites.models import Site
 from app.users.models import User
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "IdempotencyKey",
     "LoginFailure",
     "Region",
+    "Site",
     "User",
 ]

@@ -27,6 +27,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "users:manage": frozenset({Role.admin}),
     "clients:manage": frozenset({Role.admin}),
     "audit:read": frozenset({Role.admin, Role.auditor}),
+    "sites:read": ALL,
+    "sites:write": STAFF,
 }
 
 
