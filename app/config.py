@@ -30,6 +30,9 @@ class Settings(BaseSettings):
 
     secret_key: str = INSECURE_SECRET
     data_key: str = INSECURE_KEY
+    data_key_version: int = Field(default=1, ge=1, le=255)
+    # Keys of earlier versions, still needed to read what they encrypted: {"1": "<base64>"}.
+    retired_data_keys: dict[int, str] = {}
     blind_index_key: str = INSECURE_KEY
 
     bootstrap_admin_password: str | None = None

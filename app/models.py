@@ -6,6 +6,7 @@ from app.auth.models import AccessToken, LoginFailure
 from app.clients.models import ApiClient
 from app.db import Base
 from app.idempotency.models import IdempotencyKey
+from app.persons.models import Person, PersonChange, Referral
 from app.regions.models import Region
 from app.sites.models import Site
 from app.users.models import User
@@ -18,6 +19,9 @@ __all__ = [
     "Base",
     "IdempotencyKey",
     "LoginFailure",
+    "Person",
+    "PersonChange",
+    "Referral",
     "Region",
     "Site",
     "User",

@@ -29,3 +29,5 @@ class AuditEvent(IdMixin, Base):
     client_ip: Mapped[str | None] = mapped_column(String(45))
     outcome: Mapped[str] = mapped_column(String(10))  # success | denied
     status_code: Mapped[int | None]
+    # The stated purpose, where one is required (reading a restricted person's record).
+    reason: Mapped[str | None] = mapped_column(String(500))

@@ -20,3 +20,5 @@ class Site(IdMixin, VersionedMixin, TimestampMixin, Base):
     closure_announced_on: Mapped[date | None]
     closed_on: Mapped[date | None]
     notes: Mapped[str | None] = mapped_column(Text)
+    # Last registration number handed out; incremented under a row lock (no duplicate numbers).
+    registration_counter: Mapped[int] = mapped_column(default=0, server_default="0")
