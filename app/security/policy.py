@@ -32,6 +32,10 @@ POLICY: dict[str, frozenset[Role]] = {
 }
 
 
+# The only operations under /api/v1 that need no permission (the policy test enforces it).
+PUBLIC_OPERATIONS = frozenset({("POST", "/api/v1/auth/token")})
+
+
 def allowed(role: Role, permission: str) -> bool:
     """Whether `role` holds `permission`; an undeclared permission is denied to all."""
     return role in POLICY.get(permission, frozenset())

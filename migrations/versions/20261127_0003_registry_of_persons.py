@@ -131,8 +131,8 @@ def downgrade() -> None:
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.drop_column("registration_counter")
 
-    with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.drop_column("reason")
+    # Plain ALTER (SQLite >= 3.35): batch mode would rebuild the table and lose its append-only triggers.
+    op.execute("ALTER TABLE audit_events DROP COLUMN reason")
 
     op.drop_table("referrals")
     with op.batch_alter_table("person_changes", schema=None) as batch_op:
