@@ -19,6 +19,7 @@ from app.health.router import router as health_router
 from app.idempotency.service import Replay
 from app.logging import configure_logging
 from app.middleware import RequestContextMiddleware
+from app.persons.router import router as persons_router
 from app.regions import service as region_service
 from app.regions.router import router as regions_router
 from app.sites.router import router as sites_router
@@ -70,6 +71,7 @@ def api_router() -> APIRouter:
         regions_router,
         audit_router,
         sites_router,
+        persons_router,
     ):
         router.include_router(domain_router)
     return router

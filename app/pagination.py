@@ -80,14 +80,23 @@ async def paginate_rows(
 ) -> tuple[Sequence[Any], str | None]:
     """Run `stmt` ordered by `id_column` from the cursor on; return rows and the next cursor."""
     if params.after is not None:
-        after = uuid.UUID(params.after) if isinstance(id_column.type, Uuid) else params.after
-        stmt = stmt.where(id_column > after)
+        stmt = stmt.where(id_column > _after_key(params.after, id_column))
     result = await session.execute(stmt.order_by(id_column).limit(params.limit + 1))
     rows = result.all()
     more = len(rows) > params.limit
     rows = rows[: params.limit]
     next_cursor = encode_cursor(_row_key(rows[-1], id_column.key)) if more else None
     return rows, next_cursor
+
+
+def _after_key(after: str, id_column: Any) -> Any:
+    """The cursor's key as `id_column` compares it; a cursor of another list is a 422, not a 500."""
+    if not isinstance(id_column.type, Uuid):
+        return after
+    try:
+        return uuid.UUID(after)
+    except ValueError as exc:
+        raise InvalidInput([(("query", "cursor"), "invalid cursor")]) from exc
 
 
 def _row_key(row: Any, key: str) -> Any:

@@ -21,3 +21,4 @@ class AuditEventRead(ResponseBody):
     client_ip: str | None
     outcome: str
     status_code: int | None
+    reason: str | None

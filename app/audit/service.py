@@ -29,6 +29,7 @@ async def record(
     person_ids: Iterable[uuid.UUID] = (),
     outcome: str = "success",
     status_code: int | None = None,
+    reason: str | None = None,
 ) -> None:
     """Append one event in the caller's transaction, so it commits or rolls back with the change."""
     await session.execute(
@@ -47,6 +48,7 @@ async def record(
             client_ip=actor.client_ip,
             outcome=outcome,
             status_code=status_code,
+            reason=reason,
         )
     )
 

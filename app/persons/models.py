@@ -72,11 +72,11 @@ class Referral(Base):
     """A person referred to an agency: while active, that agency's partners see the person."""
 
     __tablename__ = "referrals"
-    __table_args__ = (
-        UniqueConstraint("agency_id", "pseudonym", name="uq_referrals_agency_pseudonym"),
-    )
+    __table_args__ = (UniqueConstraint("agency_id", "pseudonym", name="uq_referrals_agency_pseudonym"),)
 
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     # The id under which this agency sees the person (keyed hash of person and agency ids).
     pseudonym: Mapped[uuid.UUID]

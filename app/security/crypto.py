@@ -84,6 +84,11 @@ def pseudonym(person_id: uuid.UUID, agency_id: uuid.UUID) -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+def masked_nik(last4: str | None) -> str | None:
+    """A NIK shown as its last four digits only."""
+    return None if last4 is None else "*" * 12 + last4
+
+
 def mask(value: str | None, keep: int = 4) -> str | None:
     """All but the last `keep` characters replaced by '*'."""
     if value is None:

@@ -29,6 +29,13 @@ POLICY: dict[str, frozenset[Role]] = {
     "audit:read": frozenset({Role.admin, Role.auditor}),
     "sites:read": ALL,
     "sites:write": STAFF,
+    "persons:read": frozenset({Role.admin, Role.officer, Role.partner, Role.auditor}),
+    "persons:write": STAFF,
+    "persons:history": frozenset({Role.admin, Role.officer, Role.auditor}),
+    "persons:bulk": STAFF,
+    "persons:rights": STAFF,
+    "persons:erase": frozenset({Role.admin}),
+    "stats:read": ALL,
 }
 
 

@@ -1,0 +1,87 @@
+"""What each role sees of a person: full for Dinas Sosial staff, masked for auditors and partners."""
+
+import uuid
+
+from app.persons.models import Person, Referral
+from app.persons.schemas import PartnerPersonRead, PersonRead, ReferralRead
+from app.persons.service import Found, decrypt_nik
+from app.security import crypto
+from app.security.policy import STAFF
+from app.security.principal import Actor
+
+
+def _kk(person: Person) -> str | None:
+    return crypto.decrypt(person.kk_ciphertext, person.id, "kk_number") if person.kk_ciphertext else None
+
+
+def for_staff_or_auditor(
+    person: Person, actor: Actor, referrals: list[Referral], warnings: list[str] | None = None
+) -> PersonRead:
+    """Staff see plaintext NIK, KK and notes; auditors see everything else, with NIK and KK masked."""
+    staff = actor.role in STAFF
+    nik = decrypt_nik(person) if staff else crypto.masked_nik(person.nik_last4)
+    kk = _kk(person)
+    return PersonRead(
+        id=person.id,
+        registration_number=person.registration_number,
+        site_id=person.site_id,
+        full_name=person.full_name,
+        alias=person.alias,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        nik=nik,
+        nik_region_code=person.nik_region_code,
+        kk_number=kk if staff else crypto.mask(kk),
+        phone=person.phone,
+        domicile_address=person.domicile_address,
+        origin_region_code=person.origin_region_code,
+        domicile_region_code=person.domicile_region_code,
+        identity_document=person.identity_document,
+        identity_verified=person.identity_verified,
+        identity_verified_at=person.identity_verified_at,
+        identity_verified_by=person.identity_verified_by,
+        legal_basis=person.legal_basis,
+        consent_at=person.consent_at,
+        status=person.status,
+        status_changed_at=person.status_changed_at,
+        restricted=person.restricted,
+        erased=person.erased_at is not None,
+        referrals=[ReferralRead.model_validate(r) for r in referrals],
+        notes=person.notes if staff else None,
+        version=person.version,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+        warnings=warnings or [],
+    )
+
+
+def for_partner(person: Person, referral: Referral) -> PartnerPersonRead:
+    """A partner's view: its own pseudonymous id, NIK masked, no phone, KK, address or notes."""
+    return PartnerPersonRead(
+        id=referral.pseudonym,
+        registration_number=person.registration_number,
+        site_id=person.site_id,
+        full_name=person.full_name,
+        alias=person.alias,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        nik=crypto.masked_nik(person.nik_last4),
+        origin_region_code=person.origin_region_code,
+        domicile_region_code=person.domicile_region_code,
+        identity_verified=person.identity_verified,
+        status=person.status,
+        status_changed_at=person.status_changed_at,
+        referral=ReferralRead.model_validate(referral),
+        version=person.version,
+        updated_at=person.updated_at,
+    )
+
+
+def present(
+    found: Found, actor: Actor, referrals: dict[uuid.UUID, list[Referral]], warnings: list[str] | None = None
+) -> PersonRead | PartnerPersonRead:
+    """The role's view of one person."""
+    if actor.is_partner:
+        assert found.referral is not None  # partners reach persons only through a referral
+        return for_partner(found.person, found.referral)
+    return for_staff_or_auditor(found.person, actor, referrals.get(found.person.id, []), warnings)

@@ -1,0 +1,228 @@
+"""The registry of persons: records, status lifecycle, history, referrals and data-subject rights."""
+
+import uuid
+from typing import Annotated
+
+import orjson
+
+from fastapi import APIRouter, Query, Response
+
+from app.audit.schemas import AuditEventRead
+from app.conventions import IfMatchDep, json_response, set_etag
+from app.db import SessionDep, utcnow
+from app.idempotency.service import IdempotencyDep
+from app.pagination import Page, PageDep
+from app.persons import presenter, service
+from app.persons.schemas import (
+    AnyPersonRead,
+    ChangeRead,
+    PersonCreate,
+    PersonRead,
+    PersonUpdate,
+    Purpose,
+    ReferralCreate,
+    RestrictionCreate,
+    StatusChange,
+)
+from app.persons.service import Found, PersonFilters
+from app.persons.transitions import Status
+from app.regions.schemas import RegionCode
+from app.schemas import UpdatedSince
+from app.security.deps import Permitted
+from app.security.principal import Actor
+
+router = APIRouter(prefix="/persons", tags=["persons"])
+
+PersonRef = Annotated[uuid.UUID, "The person's id (partners: their agency's own id for the person)."]
+ReasonQuery = Annotated[
+    Purpose | None, Query(description="The purpose of reading; required for restricted records.")
+]
+
+
+async def _view(
+    session: SessionDep, actor: Actor, found: Found, warnings: list[str] | None = None
+) -> AnyPersonRead:
+    referrals = {} if actor.is_partner else await service.active_referrals(session, [found.person.id])
+    return presenter.present(found, actor, referrals, warnings)
+
+
+@router.get("", response_model=Page[AnyPersonRead])
+async def list_persons(
+    session: SessionDep,
+    actor: Permitted("persons:read"),
+    page: PageDep,
+    site_id: uuid.UUID | None = None,
+    status: Status | None = None,
+    origin_region_code: Annotated[RegionCode | None, Query()] = None,
+    origin_province_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    domicile_region_code: Annotated[RegionCode | None, Query()] = None,
+    identity_verified: bool | None = None,
+    referred_agency_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Part of the name or alias.")] = None,
+    nik: Annotated[str | None, Query(pattern=r"^\d{16}$", description="Exact NIK (blind index).")] = None,
+    updated_since: UpdatedSince = None,
+    reason: ReasonQuery = None,
+) -> Page[AnyPersonRead]:
+    """List the persons you may see; restricted records only with a stated `reason`."""
+    filters = PersonFilters(
+        site_id,
+        status,
+        origin_region_code,
+        origin_province_code,
+        domicile_region_code,
+        identity_verified,
+        referred_agency_id,
+        q,
+        nik,
+        updated_since,
+    )
+    found, cursor = await service.list_persons(session, actor, page, filters, reason)
+    referrals = (
+        {} if actor.is_partner else await service.active_referrals(session, [f.person.id for f in found])
+    )
+    return Page(items=[presenter.present(f, actor, referrals) for f in found], next_cursor=cursor)
+
+
+@router.post("", status_code=201, response_model=PersonRead)
+async def create_person(
+    body: PersonCreate, session: SessionDep, actor: Permitted("persons:write"), idem: IdempotencyDep
+) -> Response:
+    """Register a person; `warnings` lists NIK disagreements that were accepted."""
+    person, warnings = await service.create(session, actor, body)
+    view = presenter.for_staff_or_auditor(person, actor, [], warnings)
+    return await idem.created(view, f"/api/v1/persons/{person.id}", person.version)
+
+
+@router.get("/{person_id}", response_model=AnyPersonRead)
+async def get_person(
+    person_id: PersonRef,
+    session: SessionDep,
+    actor: Permitted("persons:read"),
+    response: Response,
+    reason: ReasonQuery = None,
+) -> AnyPersonRead:
+    """One person, as your role may see it (the read is audited)."""
+    found = await service.get(session, actor, person_id, reason)
+    set_etag(response, found.person.version)
+    return await _view(session, actor, found)
+
+
+@router.patch("/{person_id}", response_model=PersonRead)
+async def update_person(
+    person_id: uuid.UUID,
+    body: PersonUpdate,
+    expected: IfMatchDep,
+    session: SessionDep,
+    actor: Permitted("persons:write"),
+    response: Response,
+) -> AnyPersonRead:
+    """Change a person's fields (not the status); needs If-Match. Each change enters the history."""
+    person, warnings = await service.update(session, actor, person_id, body, expected)
+    set_etag(response, person.version)
+    return await _view(session, actor, Found(person, None), warnings)
+
+
+@router.post("/{person_id}/status-changes", response_model=PersonRead)
+async def change_status(
+    person_id: uuid.UUID,
+    body: StatusChange,
+    session: SessionDep,
+    actor: Permitted("persons:write"),
+    response: Response,
+) -> AnyPersonRead:
+    """Change the status along the lifecycle; an illegal change is 409 listing the allowed ones."""
+    person = await service.change_status(
+        session, actor, person_id, body.to_status, body.reason, body.occurred_on
+    )
+    set_etag(response, person.version)
+    return await _view(session, actor, Found(person, None))
+
+
+@router.get("/{person_id}/history", response_model=list[ChangeRead])
+async def person_history(
+    person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:history"), reason: ReasonQuery = None
+) -> list[ChangeRead]:
+    """Every change of status and of any field: what, from, to, by whom, when (NIK masked)."""
+    changes = await service.history(session, actor, person_id, reason)
+    return [ChangeRead.model_validate(c) for c in changes]
+
+
+@router.post("/{person_id}/referrals", status_code=201, response_model=PersonRead)
+async def refer_person(
+    person_id: uuid.UUID,
+    body: ReferralCreate,
+    session: SessionDep,
+    actor: Permitted("persons:write"),
+    idem: IdempotencyDep,
+) -> Response:
+    """Refer a person to an agency, whose partners then see the person (masked, under their own id)."""
+    await service.refer(session, actor, person_id, body.agency_id, body.reason)
+    found = await service.find(session, actor, person_id, reason="referral")
+    view = await _view(session, actor, found)
+    return await idem.created(view, f"/api/v1/persons/{person_id}", found.person.version)
+
+
+@router.delete("/{person_id}/referrals/{agency_id}", status_code=204)
+async def end_referral(
+    person_id: uuid.UUID, agency_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:write")
+) -> None:
+    """Withdraw a referral: that agency's partners no longer see the person."""
+    await service.end_referral(session, actor, person_id, agency_id)
+
+
+@router.get("/{person_id}/access-log", response_model=Page[AuditEventRead])
+async def access_log(
+    person_id: uuid.UUID,
+    session: SessionDep,
+    actor: Permitted("persons:history"),
+    page: PageDep,
+    reason: ReasonQuery = None,
+) -> Page[AuditEventRead]:
+    """Who read or changed this record, when, from which client."""
+    events, cursor = await service.access_log(session, actor, person_id, page, reason)
+    return Page(items=[AuditEventRead.model_validate(e) for e in events], next_cursor=cursor)
+
+
+@router.get("/{person_id}/data-export")
+async def data_export(
+    person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights"), reason: ReasonQuery = None
+) -> Response:
+    """The data subject's copy (UU PDP): the record, its history and its access log, as JSON."""
+    found = await service.get(session, actor, person_id, reason or "data subject access request")
+    changes = await service.history(session, actor, person_id, reason or "data subject access request")
+    events = await service.all_access_events(session, found.person.id)
+    document = {
+        "exported_at": utcnow().isoformat(),
+        "person": (await _view(session, actor, found)).model_dump(mode="json"),
+        "history": [ChangeRead.model_validate(c).model_dump(mode="json") for c in changes],
+        "access_log": [AuditEventRead.model_validate(e).model_dump(mode="json") for e in events],
+    }
+    headers = {"Content-Disposition": f'attachment; filename="person-{person_id}.json"'}
+    return json_response(orjson.dumps(document), headers=headers)
+
+
+@router.post("/{person_id}/restriction", response_model=PersonRead)
+async def restrict(
+    person_id: uuid.UUID, body: RestrictionCreate, session: SessionDep, actor: Permitted("persons:rights")
+) -> AnyPersonRead:
+    """Restrict processing: left out of exports, partner statistics and bulk evaluations."""
+    person = await service.set_restriction(session, actor, person_id, body.reason)
+    return await _view(session, actor, Found(person, None))
+
+
+@router.delete("/{person_id}/restriction", response_model=PersonRead)
+async def lift_restriction(
+    person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
+) -> AnyPersonRead:
+    """Lift a restriction of processing."""
+    person = await service.set_restriction(session, actor, person_id, None)
+    return await _view(session, actor, Found(person, None))
+
+
+@router.post("/{person_id}/erasure", response_model=PersonRead)
+async def erase(
+    person_id: uuid.UUID, body: RestrictionCreate, session: SessionDep, actor: Permitted("persons:erase")
+) -> AnyPersonRead:
+    """Erase identity and contact data (admin); the pseudonymous skeleton stays for counts and audit."""
+    person = await service.erase(session, actor, person_id, body.reason)
+    return await _view(session, actor, Found(person, None))

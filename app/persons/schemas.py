@@ -1,0 +1,183 @@
+"""Person request and response bodies; what each role may see is decided by the response class."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+
+from app.persons import nik as nik_rules
+from app.persons.transitions import Status
+from app.regions.schemas import RegionCode
+from app.schemas import Name, Phone, RequestBody, ResponseBody, ShortText, Text
+
+Sex = Literal["female", "male", "unknown"]
+IdentityDocument = Literal["ktp", "kk", "other", "none"]
+LegalBasis = Literal["consent", "legal_obligation", "public_task", "vital_interest"]
+
+
+def _valid_nik(value: str) -> str:
+    nik_rules.parse(value)  # raises ValueError with a message that never contains the value
+    return value
+
+
+def _not_in_future(value: date | None) -> date | None:
+    if value is not None and value > date.today():
+        raise ValueError("may not be in the future")
+    return value
+
+
+Nik = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(_valid_nik)]
+KkNumber = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
+BirthDate = Annotated[date, AfterValidator(_not_in_future)]
+Alias = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Notes = Annotated[Text, StringConstraints(max_length=10_000)]
+Reason = Annotated[Text, StringConstraints(min_length=1, max_length=500)]
+
+
+class _PersonFields(RequestBody):
+    alias: Alias | None = None
+    sex: Sex | None = None
+    birth_date: BirthDate | None = None
+    nik: Nik | None = Field(default=None, description="16 digits; stored encrypted.")
+    kk_number: KkNumber | None = Field(default=None, description="16 digits; stored encrypted.")
+    phone: Phone | None = None
+    domicile_address: ShortText | None = None
+    origin_region_code: RegionCode | None = Field(default=None, description="Regency/city of origin.")
+    domicile_region_code: RegionCode | None = Field(
+        default=None, description="Regency/city on the KTP/KK address: decides city residency."
+    )
+    identity_document: IdentityDocument | None = None
+    identity_verified: bool | None = None
+    legal_basis: LegalBasis | None = None
+    consent_at: datetime | None = None
+    notes: Notes | None = None
+
+
+class PersonCreate(_PersonFields):
+    site_id: uuid.UUID
+    full_name: Name
+    sex: Sex = "unknown"
+    identity_document: IdentityDocument = "none"
+    identity_verified: bool = False
+    legal_basis: LegalBasis
+
+    @model_validator(mode="after")
+    def _consent_has_a_time(self):  # noqa: ANN202
+        if self.legal_basis == "consent" and self.consent_at is None:
+            raise ValueError("consent_at is required when legal_basis is consent")
+        return self
+
+
+class PersonUpdate(_PersonFields):
+    full_name: Name | None = None
+
+
+class StatusChange(RequestBody):
+    to_status: Status
+    reason: Reason | None = None
+    occurred_on: date | None = Field(default=None, description="When it happened (default: today).")
+
+
+class ReferralCreate(RequestBody):
+    agency_id: uuid.UUID
+    reason: Reason | None = None
+
+
+class RestrictionCreate(RequestBody):
+    reason: Reason
+
+
+class ReferralRead(ResponseBody):
+    agency_id: uuid.UUID
+    reason: str | None
+    referred_at: datetime
+
+
+class PersonRead(ResponseBody):
+    """The record as Dinas Sosial staff (full NIK) and auditors (masked NIK, no notes) see it."""
+
+    id: uuid.UUID
+    registration_number: str
+    site_id: uuid.UUID
+    full_name: str | None
+    alias: str | None
+    sex: Sex
+    birth_date: date | None
+    nik: str | None
+    nik_region_code: str | None = Field(description="Where the NIK was first issued, not the domicile.")
+    kk_number: str | None
+    phone: str | None
+    domicile_address: str | None
+    origin_region_code: str | None
+    domicile_region_code: str | None
+    identity_document: IdentityDocument
+    identity_verified: bool
+    identity_verified_at: datetime | None
+    identity_verified_by: uuid.UUID | None
+    legal_basis: LegalBasis
+    consent_at: datetime | None
+    status: Status
+    status_changed_at: datetime
+    restricted: bool
+    erased: bool
+    referrals: list[ReferralRead]
+    notes: str | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    warnings: list[str] = Field(default_factory=list, description="Accepted, but worth a look.")
+
+
+class PartnerPersonRead(ResponseBody):
+    """The record as a partner agency sees it: its own pseudonymous id, NIK masked, no contact data."""
+
+    id: uuid.UUID = Field(description="This agency's own id for the person.")
+    registration_number: str
+    site_id: uuid.UUID
+    full_name: str | None
+    alias: str | None
+    sex: Sex
+    birth_date: date | None
+    nik: str | None = Field(description="Masked to the last 4 digits.")
+    origin_region_code: str | None
+    domicile_region_code: str | None
+    identity_verified: bool
+    status: Status
+    status_changed_at: datetime
+    referral: ReferralRead
+    version: int
+    updated_at: datetime
+
+
+AnyPersonRead = PersonRead | PartnerPersonRead
+
+
+class ChangeRead(ResponseBody):
+    id: uuid.UUID
+    occurred_at: datetime
+    kind: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    reason: str | None
+    occurred_on: date | None
+    actor_kind: str | None
+    actor_id: uuid.UUID | None
+    source: str | None
+
+
+class ImportError_(ResponseBody):
+    row: int
+    column: str | None
+    message: str
+
+
+class ImportReport(ResponseBody):
+    dry_run: bool
+    rows: int
+    created: int
+    errors: list[ImportError_]
+
+
+Purpose = Annotated[str, StringConstraints(min_length=3, max_length=500)]
