@@ -4,18 +4,21 @@ import uuid
 from typing import Annotated
 
 import orjson
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.audit.schemas import AuditEventRead
+from app.config import get_settings
 from app.conventions import IfMatchDep, json_response, set_etag
 from app.db import SessionDep, utcnow
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
-from app.persons import presenter, service
+from app.persons import csv_io, presenter, service
+from app.persons import imports as import_service
 from app.persons.schemas import (
     AnyPersonRead,
     ChangeRead,
+    ImportReport,
     PersonCreate,
     PersonRead,
     PersonUpdate,
@@ -39,6 +42,35 @@ ReasonQuery = Annotated[
 ]
 
 
+def _filters(
+    site_id: uuid.UUID | None = None,
+    status: Status | None = None,
+    origin_region_code: Annotated[RegionCode | None, Query()] = None,
+    origin_province_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    domicile_region_code: Annotated[RegionCode | None, Query()] = None,
+    identity_verified: bool | None = None,
+    referred_agency_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Part of the name or alias.")] = None,
+    nik: Annotated[str | None, Query(pattern=r"^\d{16}$", description="Exact NIK (blind index).")] = None,
+    updated_since: UpdatedSince = None,
+) -> PersonFilters:
+    return PersonFilters(
+        site_id,
+        status,
+        origin_region_code,
+        origin_province_code,
+        domicile_region_code,
+        identity_verified,
+        referred_agency_id,
+        q,
+        nik,
+        updated_since,
+    )
+
+
+FiltersDep = Annotated[PersonFilters, Depends(_filters)]
+
+
 async def _view(
     session: SessionDep, actor: Actor, found: Found, warnings: list[str] | None = None
 ) -> AnyPersonRead:
@@ -51,31 +83,10 @@ async def list_persons(
     session: SessionDep,
     actor: Permitted("persons:read"),
     page: PageDep,
-    site_id: uuid.UUID | None = None,
-    status: Status | None = None,
-    origin_region_code: Annotated[RegionCode | None, Query()] = None,
-    origin_province_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
-    domicile_region_code: Annotated[RegionCode | None, Query()] = None,
-    identity_verified: bool | None = None,
-    referred_agency_id: uuid.UUID | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of the name or alias.")] = None,
-    nik: Annotated[str | None, Query(pattern=r"^\d{16}$", description="Exact NIK (blind index).")] = None,
-    updated_since: UpdatedSince = None,
+    filters: FiltersDep,
     reason: ReasonQuery = None,
 ) -> Page[AnyPersonRead]:
     """List the persons you may see; restricted records only with a stated `reason`."""
-    filters = PersonFilters(
-        site_id,
-        status,
-        origin_region_code,
-        origin_province_code,
-        domicile_region_code,
-        identity_verified,
-        referred_agency_id,
-        q,
-        nik,
-        updated_since,
-    )
     found, cursor = await service.list_persons(session, actor, page, filters, reason)
     referrals = (
         {} if actor.is_partner else await service.active_referrals(session, [f.person.id for f in found])
@@ -91,6 +102,39 @@ async def create_person(
     person, warnings = await service.create(session, actor, body)
     view = presenter.for_staff_or_auditor(person, actor, [], warnings)
     return await idem.created(view, f"/api/v1/persons/{person.id}", person.version)
+
+
+@router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
+async def export_csv(
+    request: Request, session: SessionDep, actor: Permitted("persons:bulk"), filters: FiltersDep
+):
+    """The registry as CSV (streamed; restricted records left out; formula cells escaped). Audited."""
+    ids = await service.export_ids(session, actor, filters)
+    return StreamingResponse(
+        csv_io.stream_export(request.app.state.sessionmaker, ids),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="persons.csv"'},
+    )
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    max_body_size=get_settings().max_upload_bytes,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+    responses={422: {"description": "Every error as {row, column, message}; nothing was written."}},
+)
+async def import_csv(
+    request: Request,
+    session: SessionDep,
+    actor: Permitted("persons:bulk"),
+    site_id: uuid.UUID,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import persons from CSV (UTF-8, `,` or `;`): all rows or none; `dry_run=true` only validates."""
+    return await import_service.run_import(session, actor, site_id, await request.body(), dry_run=dry_run)
 
 
 @router.get("/{person_id}", response_model=AnyPersonRead)

@@ -608,3 +608,11 @@ async def all_access_events(session: AsyncSession, person_id: uuid.UUID) -> Sequ
 
     stmt = audit.touching_person(select(AuditEvent), person_id, session.bind.dialect.name)
     return (await session.scalars(stmt.order_by(AuditEvent.id))).all()
+
+
+async def export_ids(session: AsyncSession, actor: Actor, filters: PersonFilters) -> list[uuid.UUID]:
+    """The persons an export holds (never restricted or erased ones); the export is audited."""
+    stmt = select(Person.id).where(Person.restricted.is_(False), Person.erased_at.is_(None))
+    ids = list((await session.scalars(_filtered(stmt, filters).order_by(Person.id))).all())
+    await audit.record(session, actor, "person.export", resource_type="person", person_ids=ids)
+    return ids
