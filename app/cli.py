@@ -1,4 +1,4 @@
-"""Admin commands: python -m app {bootstrap,create-admin,clients,regions,purge}."""
+"""Admin commands: python -m app {bootstrap,create-admin,clients,regions,persons,purge}."""
 
 import argparse
 import asyncio
@@ -20,8 +20,10 @@ from app.config import get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import AppError
 from app.idempotency import service as idempotency_service
+from app.persons.imports import ImportRejected, run_import
 from app.regions import service as region_service
 from app.security.policy import Role
+from app.security.principal import system_actor
 from app.users import service as user_service
 from app.users.schemas import UserCreate
 
@@ -101,6 +103,32 @@ def import_regions(args: argparse.Namespace) -> None:
     _run(work)
 
 
+def import_persons(args: argparse.Namespace) -> None:
+    """Import persons from CSV into a site: all rows or none (the same checks as the API)."""
+    raw = Path(args.file).read_bytes()
+
+    def progress(done: int) -> None:
+        filled = int(30 * done / max(total, 1))
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    total = max(raw.count(b"\n") - 1, 1)
+
+    async def work(session: AsyncSession) -> None:
+        try:
+            report = await run_import(
+                session, system_actor(), args.site, raw, dry_run=args.dry_run, progress=progress
+            )
+        except ImportRejected as exc:
+            for error in exc.extra["errors"]:
+                print(f"row {error['row']}, {error['column'] or '-'}: {error['message']}", file=sys.stderr)
+            sys.exit(f"error: {exc.detail}")
+        print(file=sys.stderr)
+        verb = "would create" if report.dry_run else "created"
+        print(f"{report.rows} rows valid; {verb} {report.rows if report.dry_run else report.created}")
+
+    _run(work)
+
+
 def purge(_: argparse.Namespace) -> None:
     """Delete expired tokens, sign-in failures and idempotency keys."""
 
@@ -134,6 +162,13 @@ def parser() -> argparse.ArgumentParser:
     regions_import = regions.add_parser("import", help=import_regions.__doc__)
     regions_import.add_argument("file")
     regions_import.set_defaults(func=import_regions)
+
+    persons = commands.add_parser("persons", help="the registry").add_subparsers(required=True)
+    persons_import = persons.add_parser("import", help=import_persons.__doc__)
+    persons_import.add_argument("file")
+    persons_import.add_argument("--site", type=uuid.UUID, required=True)
+    persons_import.add_argument("--dry-run", action="store_true")
+    persons_import.set_defaults(func=import_persons)
 
     commands.add_parser("purge", help=purge.__doc__).set_defaults(func=purge)
     return root

@@ -23,6 +23,7 @@ from app.persons.router import router as persons_router
 from app.regions import service as region_service
 from app.regions.router import router as regions_router
 from app.sites.router import router as sites_router
+from app.stats.router import router as stats_router
 from app.users import service as user_service
 from app.users.router import me_router
 from app.users.router import router as users_router
@@ -72,6 +73,7 @@ def api_router() -> APIRouter:
         audit_router,
         sites_router,
         persons_router,
+        stats_router,
     ):
         router.include_router(domain_router)
     return router

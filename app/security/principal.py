@@ -11,7 +11,7 @@ from app.security.policy import Role
 class Actor:
     """The authenticated caller of one request; services receive it to check and to audit."""
 
-    kind: Literal["user", "client"]
+    kind: Literal["user", "client", "system"]
     id: uuid.UUID
     role: Role
     agency_id: uuid.UUID | None
@@ -22,3 +22,15 @@ class Actor:
     @property
     def is_partner(self) -> bool:
         return self.role is Role.partner
+
+
+def system_actor(request_id: str = "cli") -> Actor:
+    """The actor of admin commands run on the server (python -m app ...), as the audit trail names it."""
+    return Actor(
+        kind="system",
+        id=uuid.UUID(int=0),
+        role=Role.admin,
+        agency_id=None,
+        token_id=uuid.UUID(int=0),
+        request_id=request_id,
+    )

@@ -44,3 +44,19 @@ async def test_create_read_partner_view_and_history(client, callers):
     assert ok.status_code == 200, ok.text
     history = await client.get(f"/api/v1/persons/{person['id']}/history", headers=callers.auditor.headers)
     assert [c["kind"] for c in history.json()] == ["created", "referral", "status"]
+
+
+async def test_stats_suppressed_for_viewers_not_officers(client, callers):
+    site = await make_site(client, callers)
+    for _ in range(6):
+        await make_person(client, callers, site["id"], origin_region_code="53.01")
+    await make_person(client, callers, site["id"], origin_region_code="53.05", sex="male")
+    officer = (await client.get("/api/v1/stats/persons", headers=callers.officer.headers)).json()
+    assert officer["total"]["count"] == 7
+    assert {c["key"]: c["count"] for c in officer["by_origin_regency"]} == {"53.01": 6, "53.05": 1}
+    viewer = (await client.get("/api/v1/stats/persons", headers=callers.viewer.headers)).json()
+    assert viewer["total"]["count"] == 7
+    regency = {c["key"]: c for c in viewer["by_origin_regency"]}
+    assert regency["53.05"] == {"key": "53.05", "count": None, "suppressed": True}
+    # 6 = total - 1: the complement must be hidden too, or the 1 could be derived.
+    assert regency["53.01"]["suppressed"] is True
