@@ -30,7 +30,7 @@ install-dev: $(BIN)/uv
 keys: .env
 
 run: install .env
-	$(BIN)/alembic upgrade head
+	$(BIN)/alembic upgrade heads
 	$(BIN)/python -m app bootstrap
 	exec $(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --proxy-headers
 

@@ -52,6 +52,11 @@ def bootstrap(_: argparse.Namespace) -> None:
         added = await region_service.ensure_loaded(session)
         if added:
             print(f"regions: loaded {added}")
+        if settings.environment == "production" and not settings.bootstrap_admin_password:
+            # A generated password would end up in the container's logs.
+            if not await user_service.any_users(session):
+                print("admin: none created; set REINTEGRASI_BOOTSTRAP_ADMIN_PASSWORD or run create-admin")
+            return
         password = settings.bootstrap_admin_password or secrets.token_urlsafe(18)
         if await user_service.ensure_admin(session, password):
             if settings.bootstrap_admin_password:

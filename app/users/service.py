@@ -80,8 +80,9 @@ async def update(
         if field in changes and changes[field] is None:
             raise InvalidInput([(("body", field), "may not be null")])
     role = Role(changes.get("role", user.role))
-    agency_id = changes.get("agency_id", user.agency_id)
-    await check_role_agency(session, role, agency_id)
+    if "role" in changes or "agency_id" in changes:
+        # Only a new role or agency is checked: users of a since-deactivated agency stay editable.
+        await check_role_agency(session, role, changes.get("agency_id", user.agency_id))
     if user.role == Role.admin.value and (role is not Role.admin or changes.get("active") is False):
         await _ensure_other_admin(session, user)
     password = changes.pop("password", None)
@@ -128,9 +129,13 @@ async def list_users(
     return [r[0] for r in rows], cursor
 
 
+async def any_users(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(func.count()).select_from(User)))
+
+
 async def ensure_admin(session: AsyncSession, password: str, username: str = "admin") -> bool:
     """Create the admin user on an empty user table; False when users already exist."""
-    if await session.scalar(select(func.count()).select_from(User)):
+    if await any_users(session):
         return False
     await create(
         session,
