@@ -38,7 +38,7 @@ test: install-dev
 	$(BIN)/pytest -q
 
 test-reliability: install-dev
-	$(BIN)/pytest -q -m reliability tests/reliability
+	$(BIN)/pytest -q -s -m reliability tests/reliability -p no:randomly
 
 lint: install-dev
 	$(BIN)/ruff check app tests migrations

@@ -1,5 +1,6 @@
 """Engine, declarative base, column types, and the request session (one commit per request)."""
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +21,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from app.config import Settings
 from app.errors import AppError
 from app.ids import uuid7
+
+log = logging.getLogger("app.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -103,7 +107,9 @@ class VersionedMixin:
 def create_engine(settings: Settings) -> AsyncEngine:
     """The application's engine; SQLite serializes writers with BEGIN IMMEDIATE."""
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            settings.database_url, connect_args={"timeout": 30}, hide_parameters=True
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -112,7 +118,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"timezone": "UTC"}, "command_timeout": 30},
+        # Exception messages and logs must never carry bound values (names, NIK ciphertext...).
+        hide_parameters=True,
+        # A connect that cannot succeed must fail within the pool timeout (then 503), not hang.
+        connect_args={
+            "server_settings": {"timezone": "UTC"},
+            "command_timeout": 30,
+            "timeout": settings.db_pool_timeout_seconds,
+        },
     )
 
 
@@ -148,10 +161,19 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
             await session.commit()
         except Exception as exc:
-            await session.rollback()
-            if isinstance(exc, AppError):
+            if await _rolled_back(session) and isinstance(exc, AppError):
                 await _write_durable(session, request, exc)
             raise
+
+
+async def _rolled_back(session: AsyncSession) -> bool:
+    """Roll back; False when the connection itself is gone (the original error is what matters)."""
+    try:
+        await session.rollback()
+    except (DBAPIError, OSError):
+        log.warning("rollback failed: connection lost")
+        return False
+    return True
 
 
 async def _write_durable(session: AsyncSession, request: Request, exc: AppError) -> None:

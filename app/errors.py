@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -176,6 +176,30 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+def _connection_lost(exc: DBAPIError) -> bool:
+    """Whether a driver error means the database is unreachable (SQLSTATE 08xxx, 57Pxx)."""
+    if exc.connection_invalidated:
+        return True
+    code = _sqlstate(exc)
+    return isinstance(code, str) and code.startswith(("08", "57P"))
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "pgcode", None) or getattr(exc.orig.__cause__, "sqlstate", None)
+
+
+async def _driver_error(request: Request, exc: Exception) -> Response:
+    """A bare driver error: unreachable database 503; data exception (class 22) 422; else 500."""
+    assert isinstance(exc, DBAPIError)
+    if _connection_lost(exc):
+        return await _database_unavailable(request, exc)
+    # asyncpg raises some data exceptions (e.g. a NUL byte in a text value) as a bare DBAPIError.
+    if (_sqlstate(exc) or "").startswith("22"):
+        return await _data_error(request, exc)
+    log.error("database error", extra={"error": type(exc.orig).__name__, "sqlstate": _sqlstate(exc)})
+    return problem(500, slug="internal-error", title="Internal server error", detail="Internal server error")
+
+
 async def _data_error(request: Request, exc: Exception) -> Response:
     # A value the schema let through but the database refused (e.g. out of range): the caller's fault.
     return problem(422, slug="validation-error", title="Invalid request", detail="A value is out of range.")
@@ -197,5 +221,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(DBAPIError, _driver_error)
     app.add_exception_handler(OSError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
