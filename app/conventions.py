@@ -22,21 +22,27 @@ def expected_version(
         str | None,
         Header(description="The ETag of the version being changed (from GET).", max_length=64),
     ] = None,
-) -> int:
-    """The version named by If-Match: missing is 428; weak or malformed can never match (412)."""
+) -> int | None:
+    """The version named by If-Match; None when absent, -1 (never matches) when weak or malformed.
+
+    The 428/412 answer is given by `check_version` inside the service, so that a caller first
+    learns 401, 403 or 404 as for any other request, and only then about preconditions.
+    """
     if if_match is None:
-        raise PreconditionRequired("Send If-Match with the resource's ETag to change it.")
+        return None
     value = if_match.strip()
     if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
         return int(value[1:-1])
-    raise PreconditionFailed("If-Match does not match the current version.")
+    return -1
 
 
-IfMatchDep = Annotated[int, Depends(expected_version)]
+IfMatchDep = Annotated[int | None, Depends(expected_version)]
 
 
-def check_version(expected: int, current: int) -> None:
-    """412 when the caller changed an older version than the current one."""
+def check_version(expected: int | None, current: int) -> None:
+    """428 without If-Match; 412 when the caller changed another version than the current one."""
+    if expected is None:
+        raise PreconditionRequired("Send If-Match with the resource's ETag to change it.")
     if expected != current:
         raise PreconditionFailed("The resource was changed since you read it; fetch it again.")
 

@@ -12,7 +12,7 @@ from app.db import SessionDep
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.regions.schemas import RegionCode
-from app.schemas import UpdatedSince
+from app.schemas import Text, UpdatedSince
 from app.security.deps import Permitted
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
@@ -26,7 +26,7 @@ async def list_agencies(
     kind: AgencyKind | None = None,
     active: bool | None = None,
     region_code: Annotated[RegionCode | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of the name or acronym.")] = None,
+    q: Annotated[Text | None, Query(max_length=100, description="Part of the name or acronym.")] = None,
     updated_since: UpdatedSince = None,
 ) -> Page[AgencyRead]:
     """List agencies, filtered by kind, activity, region or part of the name."""

@@ -125,9 +125,13 @@ async def list_agencies(
     if region_code:
         stmt = stmt.where(Agency.region_code == region_code)
     if q:
-        needle = q.casefold()
+        # The name is matched on name_key, folded in Python like the needle: SQLite's lower() folds
+        # ASCII only, so "Ñ" or "É" would never match. autoescape: "%" and "_" are literal.
         stmt = stmt.where(
-            or_(func.lower(Agency.name).contains(needle), func.lower(Agency.acronym).contains(needle))
+            or_(
+                Agency.name_key.contains(name_key(q), autoescape=True),
+                func.lower(Agency.acronym).contains(q.casefold(), autoescape=True),
+            )
         )
     if updated_since:
         stmt = stmt.where(Agency.updated_at >= updated_since)

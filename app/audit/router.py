@@ -1,10 +1,10 @@
 """The audit trail, read-only: no route changes or deletes an event."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from app.audit import service
 from app.audit.schemas import AuditEventRead
@@ -26,8 +26,8 @@ async def list_audit_events(
     person_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Literal["success", "denied"] | None = None,
-    since: Annotated[datetime | None, Query(description="Events at or after this instant.")] = None,
-    until: Annotated[datetime | None, Query(description="Events before this instant.")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Events at or after this instant.")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Events before this instant.")] = None,
 ) -> Page[AuditEventRead]:
     """Search the audit trail by actor, resource, person, action, outcome and time."""
     items, cursor = await service.list_events(

@@ -55,6 +55,10 @@ async def _check_throttle(session: AsyncSession, subject: str) -> None:
         raise LoginThrottled(retry_after)
 
 
+async def _clear_failures(session: AsyncSession, subject: str) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.subject_digest == subject))
+
+
 async def _record_failure(session: AsyncSession, *, subject: str) -> None:
     session.add(LoginFailure(subject_digest=subject))
     await session.flush()
@@ -86,7 +90,7 @@ async def login_with_password(session: AsyncSession, username: str, password: st
     valid = verify_secret(user.password_hash if user else None, password)
     if not (valid and user is not None and user.active):
         raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
-    await session.execute(delete(LoginFailure).where(LoginFailure.subject_digest == subject))
+    await _clear_failures(session, subject)
     return await issue(session, user_id=user.id)
 
 
@@ -98,6 +102,7 @@ async def login_with_client_secret(session: AsyncSession, client_id: str, client
     valid = verify_secret(client.secret_hash if client else None, client_secret)
     if not (valid and client is not None and client.active):
         raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
+    await _clear_failures(session, subject)
     return await issue(session, api_client_id=client.id)
 
 

@@ -57,9 +57,11 @@ async def update(
     for field in ("name", "role", "active"):
         if field in changes and changes[field] is None:
             raise InvalidInput([(("body", field), "may not be null")])
-    await check_role_agency(
-        session, Role(changes.get("role", client.role)), changes.get("agency_id", client.agency_id)
-    )
+    if "role" in changes or "agency_id" in changes:
+        # Only a new role or agency is checked: clients of a since-deactivated agency stay editable.
+        await check_role_agency(
+            session, Role(changes.get("role", client.role)), changes.get("agency_id", client.agency_id)
+        )
     for field, value in changes.items():
         setattr(client, field, value)
     await session.flush()

@@ -47,7 +47,7 @@ async def list_regions(
     if parent_code:
         stmt = stmt.where(Region.parent_code == parent_code)
     if q:
-        stmt = stmt.where(func.lower(Region.name).contains(q.lower()))
+        stmt = stmt.where(func.lower(Region.name).contains(q.lower(), autoescape=True))
     rows, cursor = await paginate_rows(session, stmt, Region.code, page)
     return [r[0] for r in rows], cursor
 
