@@ -30,7 +30,7 @@ install-dev: $(BIN)/uv
 keys: .env
 
 run: install .env
-	$(BIN)/alembic upgrade heads
+	$(BIN)/alembic upgrade head
 	$(BIN)/python -m app bootstrap
 	exec $(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --proxy-headers
 
@@ -38,10 +38,11 @@ test: install-dev
 	$(BIN)/pytest -q
 
 test-reliability: install-dev
-	$(BIN)/pytest -q -s -m reliability tests/reliability -p no:randomly
+	$(BIN)/pytest -q -s -m reliability tests/reliability
 
 lint: install-dev
-	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
 
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)

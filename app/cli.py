@@ -145,6 +145,22 @@ def purge(_: argparse.Namespace) -> None:
     _run(work)
 
 
+def seed_pem(_: argparse.Namespace) -> None:
+    """Create the PEM program and its rule set from app/eligibility/seeds/pem.json, and activate it."""
+    import json  # noqa: PLC0415 - only this command reads seed files
+
+    from app.eligibility import service as eligibility_service  # noqa: PLC0415
+
+    data = json.loads((Path(eligibility_service.__file__).parent / "seeds" / "pem.json").read_text())
+
+    async def work(session: AsyncSession) -> None:
+        program, rule_set, changed = await eligibility_service.seed(session, system_actor(), data)
+        state = "activated" if changed else "already in place"
+        print(f"program {program.code} ({program.id}): rule set v{rule_set.version} {state}")
+
+    _run(work)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m app", description="Reintegrasi admin commands")
     commands = root.add_subparsers(required=True)
@@ -174,6 +190,9 @@ def parser() -> argparse.ArgumentParser:
     persons_import.add_argument("--site", type=uuid.UUID, required=True)
     persons_import.add_argument("--dry-run", action="store_true")
     persons_import.set_defaults(func=import_persons)
+
+    eligibility = commands.add_parser("eligibility", help="fund eligibility").add_subparsers(required=True)
+    eligibility.add_parser("seed-pem", help=seed_pem.__doc__).set_defaults(func=seed_pem)
 
     commands.add_parser("purge", help=purge.__doc__).set_defaults(func=purge)
     return root

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,6 +20,31 @@ log = logging.getLogger("app.errors")
 PROBLEM_JSON = "application/problem+json"
 
 DurableWrite = Callable[[Any], Awaitable[None]]
+
+
+class ProblemLocation(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail, as every error of the API is answered."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemLocation] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {
+        "description": "An error, as RFC 9457 problem details.",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
 
 
 class AppError(Exception):
@@ -176,6 +202,18 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _busy(request: Request, exc: Exception) -> Response:
+    # Every database connection stayed in use for the whole pool timeout: overload, not an outage.
+    log.warning("connection pool exhausted")
+    return problem(
+        503,
+        slug="service-busy",
+        title="Service busy",
+        detail="The service is busy; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def _connection_lost(exc: DBAPIError) -> bool:
     """Whether a driver error means the database is unreachable (SQLSTATE 08xxx, 57Pxx)."""
     if exc.connection_invalidated:
@@ -217,7 +255,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _integrity)
-    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _busy)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(DataError, _data_error)

@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -25,9 +26,20 @@ class JsonFormatter(logging.Formatter):
             "request_id": request_id_var.get(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["exception"] = _without_messages(record.exc_info[1])
         return orjson.dumps(entry, default=str).decode()
+
+
+def _without_messages(exc: BaseException) -> str:
+    """Exception types and stack frames, never messages: a message can quote personal data."""
+    parts = []
+    current: BaseException | None = exc
+    while current is not None and len(parts) < 5:
+        frames = "".join(traceback.format_tb(current.__traceback__))
+        parts.append(f"{type(current).__module__}.{type(current).__qualname__}\n{frames}")
+        current = current.__cause__ or current.__context__
+    return "\n-- caused by --\n".join(parts)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -11,14 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from app.agencies.router import router as agencies_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.censuses.router import router as censuses_router
 from app.clients.router import router as clients_router
 from app.config import Settings, get_settings
+from app.coordination.router import assistance as assistance_router
+from app.coordination.router import coordinations as coordinations_router
+from app.coordination.router import repatriations as repatriations_router
 from app.db import create_engine, create_sessionmaker
-from app.errors import install_error_handlers
+from app.eligibility.router import router as eligibility_router
+from app.errors import PROBLEM_RESPONSES, Problem, install_error_handlers
 from app.health.router import router as health_router
 from app.idempotency.service import Replay
 from app.logging import configure_logging
-from app.middleware import RequestContextMiddleware
+from app.meetings.router import router as meetings_router
+from app.middleware import ContextFirstFastAPI
 from app.persons.router import router as persons_router
 from app.regions import service as region_service
 from app.regions.router import router as regions_router
@@ -62,7 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     for domain_router in (
         auth_router,
         me_router,
@@ -72,18 +78,40 @@ def api_router() -> APIRouter:
         regions_router,
         audit_router,
         sites_router,
+        meetings_router,
         persons_router,
+        coordinations_router,
+        repatriations_router,
+        assistance_router,
         stats_router,
+        censuses_router,
+        eligibility_router,
     ):
         router.include_router(domain_router)
     return router
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Put the Problem schema into the OpenAPI components that every error response refers to."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema(ref_template="#/components/schemas/Problem/$defs/{model}")
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A configured application; the engine is created here (lazily connecting), not per request."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(
+    app = ContextFirstFastAPI(
         title="Reintegrasi",
         version="1.0.0",
         description=DESCRIPTION,
@@ -95,8 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     install_error_handlers(app)
+    _document_problems(app)
     app.add_exception_handler(Replay, lambda request, exc: exc.response)  # type: ignore[attr-defined]
-    app.include_router(health_router)
+    app.include_router(health_router, responses=PROBLEM_RESPONSES)
     app.include_router(api_router())
     if settings.cors_origins:
         app.add_middleware(
@@ -106,5 +135,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
-    app.add_middleware(RequestContextMiddleware)
     return app

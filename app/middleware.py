@@ -5,14 +5,17 @@ import re
 import time
 import uuid
 
-from starlette.datastructures import MutableHeaders
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import problem
 from app.logging import request_id_var
 
 access_log = logging.getLogger("app.access")
 
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# fullmatch, not match: `$` would also accept a trailing newline, echoed into a response header.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -44,21 +47,24 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        replaced = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, replaced
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                headers.setdefault("Cache-Control", "no-store")
+                if _plain_error(message):
+                    replaced = True
+                    await self._send_problem(status, request_id, send)
+                    return
+                _add_headers(message, request_id)
+            elif replaced:
+                return  # the body of the plain-text page that the problem replaced
             await send(message)
 
         try:
@@ -74,3 +80,34 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+    @staticmethod
+    async def _send_problem(status: int, request_id: str, send: Send) -> None:
+        response = problem(status)
+        message: Message = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
+        _add_headers(message, request_id)
+        await send(message)
+        await send({"type": "http.response.body", "body": response.body})
+
+
+def _add_headers(message: Message, request_id: str) -> None:
+    headers = MutableHeaders(scope=message)
+    headers["X-Request-ID"] = request_id
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    headers.setdefault("Cache-Control", "no-store")
+
+
+def _plain_error(message: Message) -> bool:
+    """A plain-text error page from outside the error handlers, e.g. Starlette's body-limit 413."""
+    content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
+    return message["status"] >= 400 and content_type.startswith("text/plain")
+
+
+class ContextFirstFastAPI(FastAPI):
+    """FastAPI with RequestContextMiddleware outermost, even around the server-error handler."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # add_middleware() would put it inside ServerErrorMiddleware and the body limit: their 500
+        # and 413 answers would then lack the request id, and the 500's log line would too.
+        return RequestContextMiddleware(super().build_middleware_stack())

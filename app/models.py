@@ -3,9 +3,13 @@
 from app.agencies.models import Agency
 from app.audit.models import AuditEvent
 from app.auth.models import AccessToken, LoginFailure
+from app.censuses.models import CensusObservation, CensusRound
 from app.clients.models import ApiClient
+from app.coordination.models import Assistance, Coordination, Correspondence, Repatriation, RepatriationMember
 from app.db import Base
+from app.eligibility.models import Determination, DeterminationRun, Program, RuleSet
 from app.idempotency.models import IdempotencyKey
+from app.meetings.models import ActionItem, AgendaItem, Meeting, MeetingChange, Participant
 from app.persons.models import Person, PersonChange, Referral
 from app.regions.models import Region
 from app.sites.models import Site
@@ -13,16 +17,32 @@ from app.users.models import User
 
 __all__ = [
     "AccessToken",
+    "ActionItem",
+    "AgendaItem",
     "Agency",
     "ApiClient",
+    "Assistance",
     "AuditEvent",
+    "CensusObservation",
+    "CensusRound",
+    "Determination",
+    "DeterminationRun",
+    "Coordination",
+    "Correspondence",
     "Base",
     "IdempotencyKey",
     "LoginFailure",
+    "Meeting",
+    "MeetingChange",
+    "Participant",
     "Person",
+    "Program",
     "PersonChange",
     "Referral",
+    "Repatriation",
+    "RepatriationMember",
     "Region",
+    "RuleSet",
     "Site",
     "User",
 ]

@@ -22,6 +22,13 @@ def database_url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN201
+    """Leave out objects declared for another database (`.ddl_if(dialect=...)`), e.g. GIN indexes."""
+    condition = getattr(obj, "_ddl_if", None)
+    dialect = context.get_context().dialect.name
+    return condition is None or condition.dialect in (None, dialect)
+
+
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
@@ -34,6 +41,7 @@ def do_run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

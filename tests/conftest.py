@@ -30,9 +30,11 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from app.config import Settings  # noqa: E402
+from app.db import create_engine, create_sessionmaker  # noqa: E402
 from app.main import create_app  # noqa: E402
 from tests.postgres import postgres_server_url  # noqa: E402
 
@@ -113,13 +115,27 @@ async def _truncate(app) -> None:  # noqa: ANN001
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
 
 
+# One app per backend for the whole run: FastAPI analyses every route of a new app on its first
+# requests, which costs more than most tests. Each test still gets its own database and engine.
+_SHARED_APPS: dict[str, FastAPI] = {}
+
+
 @pytest.fixture
-async def app(backend: Backend) -> AsyncIterator:
-    application = create_app(Settings(database_url=backend.fresh_url()))
+async def app(backend: Backend) -> AsyncIterator[FastAPI]:
+    settings = Settings(database_url=backend.fresh_url())
+    application = _SHARED_APPS.get(backend.name) or _SHARED_APPS.setdefault(
+        backend.name, create_app(settings)
+    )
+    routes_before = len(application.router.routes)
+    application.state.settings = settings
+    application.state.engine = create_engine(settings)
+    application.state.sessionmaker = create_sessionmaker(application.state.engine)
     if backend.name == "postgresql":
         await _truncate(application)
     yield application
     await application.state.engine.dispose()
+    if len(application.router.routes) != routes_before:
+        _SHARED_APPS.pop(backend.name)  # the test added routes: the next test gets a clean app
 
 
 @pytest.fixture

@@ -14,6 +14,10 @@ class AuditEvent(IdMixin, Base):
     __table_args__ = (
         Index("ix_audit_events_resource", "resource_type", "resource_id"),
         Index("ix_audit_events_actor", "actor_id", "occurred_at"),
+        # "Which events touched this person": a GIN index on the array (PostgreSQL only).
+        Index("ix_audit_events_person_ids", "person_ids", postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

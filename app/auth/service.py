@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Literal
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.errors import InvalidCredentials, LoginThrottled
@@ -106,26 +106,29 @@ async def login_with_client_secret(session: AsyncSession, client_id: str, client
     return await issue(session, api_client_id=client.id)
 
 
+# Built once: this runs on every request.
+RESOLVE = (
+    select(
+        AccessToken.id,
+        AccessToken.user_id,
+        AccessToken.api_client_id,
+        func.coalesce(User.role, ApiClient.role),
+        func.coalesce(User.agency_id, ApiClient.agency_id),
+    )
+    .outerjoin(User, User.id == AccessToken.user_id)
+    .outerjoin(ApiClient, ApiClient.id == AccessToken.api_client_id)
+    .where(
+        AccessToken.token_digest == bindparam("digest"),
+        AccessToken.revoked_at.is_(None),
+        AccessToken.expires_at > bindparam("now"),
+        or_(and_(User.id.is_not(None), User.active), and_(ApiClient.id.is_not(None), ApiClient.active)),
+    )
+)
+
+
 async def resolve(session: AsyncSession, token: str) -> TokenOwner | None:
     """The owner of a live token (unexpired, unrevoked, owner active), in one query."""
-    stmt = (
-        select(
-            AccessToken.id,
-            AccessToken.user_id,
-            AccessToken.api_client_id,
-            func.coalesce(User.role, ApiClient.role),
-            func.coalesce(User.agency_id, ApiClient.agency_id),
-        )
-        .outerjoin(User, User.id == AccessToken.user_id)
-        .outerjoin(ApiClient, ApiClient.id == AccessToken.api_client_id)
-        .where(
-            AccessToken.token_digest == token_digest(token),
-            AccessToken.revoked_at.is_(None),
-            AccessToken.expires_at > utcnow(),
-            or_(and_(User.id.is_not(None), User.active), and_(ApiClient.id.is_not(None), ApiClient.active)),
-        )
-    )
-    row = (await session.execute(stmt)).first()
+    row = (await session.execute(RESOLVE, {"digest": token_digest(token), "now": utcnow()})).first()
     if row is None:
         return None
     token_id, user_id, client_id, role, agency_id = row

@@ -194,8 +194,9 @@ async def write(
                 }
             )
             ids.append(person_id)
-        await session.execute(insert(Person), persons)
-        await session.execute(insert(PersonChange), changes)
+        # render_nulls: one executemany per chunk, not a new statement whenever the empty fields differ.
+        await session.execute(insert(Person).execution_options(render_nulls=True), persons)
+        await session.execute(insert(PersonChange).execution_options(render_nulls=True), changes)
         if progress:
             progress(len(ids))
     await audit.record(

@@ -5,13 +5,20 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput
+from app.errors import AppError, InvalidInput
 from app.persons import csv_io
 from app.persons.schemas import ImportReport
 from app.security.principal import Actor
 from app.sites import service as site_service
 
 MAX_REPORTED_ERRORS = 1000
+
+
+class UploadTooLarge(AppError):
+    status, slug, title = 413, "content-too-large", "Content too large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The file is over the upload limit of {limit} bytes.")
 
 
 class ImportRejected(InvalidInput):

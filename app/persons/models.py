@@ -57,7 +57,7 @@ class PersonChange(IdMixin, Base):
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(10))  # created | status | field | erasure ...
+    kind: Mapped[str] = mapped_column(String(10))  # created|status|field|referral|restrict|erasure
     field: Mapped[str | None] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)

@@ -2,12 +2,15 @@
 
 import uuid
 
-from app.persons.models import Person, Referral
-from app.persons.schemas import PartnerPersonRead, PersonRead, ReferralRead
+from app.persons.models import Person, PersonChange, Referral
+from app.persons.schemas import ChangeRead, PartnerPersonRead, PersonRead, ReferralRead
 from app.persons.service import Found, decrypt_nik
 from app.security import crypto
 from app.security.policy import STAFF
 from app.security.principal import Actor
+
+# Fields only Dinas Sosial staff may read: others see that they changed, not their values.
+STAFF_ONLY_FIELDS = {"notes"}
 
 
 def _kk(person: Person) -> str | None:
@@ -85,3 +88,11 @@ def present(
         assert found.referral is not None  # partners reach persons only through a referral
         return for_partner(found.person, found.referral)
     return for_staff_or_auditor(found.person, actor, referrals.get(found.person.id, []), warnings)
+
+
+def change(entry: PersonChange, actor: Actor) -> ChangeRead:
+    """One history entry as the role may see it (auditors: staff-only values left out)."""
+    read = ChangeRead.model_validate(entry)
+    if actor.role not in STAFF and read.field in STAFF_ONLY_FIELDS:
+        return read.model_copy(update={"old_value": None, "new_value": None})
+    return read

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.audit.schemas import AuditEventRead
-from app.config import get_settings
-from app.conventions import IfMatchDep, json_response, set_etag
+from app.conventions import IfMatchDep, etag, json_response, set_etag
 from app.db import SessionDep, utcnow
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
@@ -85,13 +84,17 @@ async def list_persons(
     page: PageDep,
     filters: FiltersDep,
     reason: ReasonQuery = None,
-) -> Page[AnyPersonRead]:
+) -> Response:
     """List the persons you may see; restricted records only with a stated `reason`."""
     found, cursor = await service.list_persons(session, actor, page, filters, reason)
     referrals = (
         {} if actor.is_partner else await service.active_referrals(session, [f.person.id for f in found])
     )
-    return Page(items=[presenter.present(f, actor, referrals) for f in found], next_cursor=cursor)
+    # Serialized once here: the models are built by the presenter, re-validating them is waste (hot path).
+    page_body = Page[AnyPersonRead](
+        items=[presenter.present(f, actor, referrals) for f in found], next_cursor=cursor
+    )
+    return json_response(page_body)
 
 
 @router.post("", status_code=201, response_model=PersonRead)
@@ -117,14 +120,37 @@ async def export_csv(
     )
 
 
+# The app-wide body limit (1 MiB) would otherwise apply to imports. A route's own limit is fixed
+# when this module is imported, so it cannot follow an app's settings: the handler enforces the
+# running app's `max_upload_bytes` itself, while reading (see `_read_upload`).
+_NO_ROUTE_LIMIT = 2**62
+
+
+async def _read_upload(request: Request) -> bytes:
+    """The request body; 413 as soon as it is over the app's `max_upload_bytes`."""
+    limit = request.app.state.settings.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise import_service.UploadTooLarge(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise import_service.UploadTooLarge(limit)
+    return bytes(body)
+
+
 @router.post(
     "/import",
     response_model=ImportReport,
-    max_body_size=get_settings().max_upload_bytes,
+    max_body_size=_NO_ROUTE_LIMIT,
     openapi_extra={
         "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
-    responses={422: {"description": "Every error as {row, column, message}; nothing was written."}},
+    responses={
+        413: {"description": "The file is over the upload limit (`max_upload_bytes`)."},
+        422: {"description": "Every error as {row, column, message}; nothing was written."},
+    },
 )
 async def import_csv(
     request: Request,
@@ -134,7 +160,8 @@ async def import_csv(
     dry_run: bool = False,
 ) -> ImportReport:
     """Import persons from CSV (UTF-8, `,` or `;`): all rows or none; `dry_run=true` only validates."""
-    return await import_service.run_import(session, actor, site_id, await request.body(), dry_run=dry_run)
+    raw = await _read_upload(request)
+    return await import_service.run_import(session, actor, site_id, raw, dry_run=dry_run)
 
 
 @router.get("/{person_id}", response_model=AnyPersonRead)
@@ -142,13 +169,12 @@ async def get_person(
     person_id: PersonRef,
     session: SessionDep,
     actor: Permitted("persons:read"),
-    response: Response,
     reason: ReasonQuery = None,
-) -> AnyPersonRead:
+) -> Response:
     """One person, as your role may see it (the read is audited)."""
     found = await service.get(session, actor, person_id, reason)
-    set_etag(response, found.person.version)
-    return await _view(session, actor, found)
+    view = await _view(session, actor, found)
+    return json_response(view, headers={"ETag": etag(found.person.version)})
 
 
 @router.patch("/{person_id}", response_model=PersonRead)
@@ -188,7 +214,7 @@ async def person_history(
 ) -> list[ChangeRead]:
     """Every change of status and of any field: what, from, to, by whom, when (NIK masked)."""
     changes = await service.history(session, actor, person_id, reason)
-    return [ChangeRead.model_validate(c) for c in changes]
+    return [presenter.change(c, actor) for c in changes]
 
 
 @router.post("/{person_id}/referrals", status_code=201, response_model=PersonRead)
@@ -238,7 +264,7 @@ async def data_export(
     document = {
         "exported_at": utcnow().isoformat(),
         "person": (await _view(session, actor, found)).model_dump(mode="json"),
-        "history": [ChangeRead.model_validate(c).model_dump(mode="json") for c in changes],
+        "history": [presenter.change(c, actor).model_dump(mode="json") for c in changes],
         "access_log": [AuditEventRead.model_validate(e).model_dump(mode="json") for e in events],
     }
     headers = {"Content-Disposition": f'attachment; filename="person-{person_id}.json"'}

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
 from app.persons import nik as nik_rules
 from app.persons.transitions import Status
@@ -50,7 +50,8 @@ class _PersonFields(RequestBody):
     identity_document: IdentityDocument | None = None
     identity_verified: bool | None = None
     legal_basis: LegalBasis | None = None
-    consent_at: datetime | None = None
+    # Aware only: a consent time without an offset names no instant (and the database refuses it).
+    consent_at: AwareDatetime | None = None
     notes: Notes | None = None
 
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, literal, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.agencies import service as agency_service
 from app.audit import service as audit
@@ -382,6 +383,11 @@ class PersonFilters:
     updated_since: datetime | None = None
 
 
+def _like_escaped(text: str) -> str:
+    """`text` matched literally by LIKE: its `%` and `_` are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _filtered(stmt: Select[Any], f: PersonFilters) -> Select[Any]:
     for column, value in (
         (Person.site_id, f.site_id),
@@ -395,19 +401,24 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> Select[Any]:
     if f.origin_province_code:
         stmt = stmt.where(Person.origin_region_code.startswith(f.origin_province_code + "."))
     if f.referred_agency_id:
+        # An alias: a partner's query already joins its own referral, which must not correlate here.
+        other = aliased(Referral)
         stmt = stmt.where(
-            select(Referral.person_id)
+            select(other.person_id)
             .where(
-                Referral.person_id == Person.id,
-                Referral.agency_id == f.referred_agency_id,
-                Referral.ended_at.is_(None),
+                other.person_id == Person.id,
+                other.agency_id == f.referred_agency_id,
+                other.ended_at.is_(None),
             )
             .exists()
         )
     if f.q:
-        needle = f.q.casefold()
+        # Lowered by the database on both sides: Python's casefold and SQLite's ASCII-only lower()
+        # disagree on non-ASCII letters (Greek, accented), and then a name would not find itself.
+        needle = func.lower(literal(_like_escaped(f.q)))
         stmt = stmt.where(
-            func.lower(Person.full_name).contains(needle) | func.lower(Person.alias).contains(needle)
+            func.lower(Person.full_name).contains(needle, escape="\\")
+            | func.lower(Person.alias).contains(needle, escape="\\")
         )
     if f.nik:
         stmt = stmt.where(Person.nik_blind_index == crypto.blind_index(f.nik))
@@ -420,9 +431,15 @@ async def list_persons(
     session: AsyncSession, actor: Actor, page: PageParams, filters: PersonFilters, reason: str | None
 ) -> tuple[list[Found], str | None]:
     """A page of visible persons; restricted ones only with a stated purpose. The page is audited."""
+    if actor.is_partner and filters.nik:
+        # Partners see 4 digits of a NIK; a search by the full number would confirm a guess.
+        raise Forbidden("Partners cannot search by NIK.")
     stmt = visible(select(Person, Referral if actor.is_partner else None), actor)
     if not reason:
         stmt = stmt.where(Person.restricted.is_(False))
+    if actor.is_partner and filters.referred_agency_id not in (None, actor.agency_id):
+        # Referrals to other agencies are not a partner's to know: none of them match.
+        stmt = stmt.where(false())
     rows, cursor = await paginate_rows(session, _filtered(stmt, filters), Person.id, page)
     found = [Found(person, referral) for person, referral in rows]
     await audit.record(
@@ -521,7 +538,7 @@ async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, r
         _record(
             person.id,
             actor,
-            "restriction",
+            "restrict",  # `kind` holds at most 10 characters
             field="restricted",
             old_value=str(not restricted).lower(),
             new_value=str(restricted).lower(),
@@ -553,6 +570,7 @@ async def erase(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str
         "nik_ciphertext",
         "nik_blind_index",
         "nik_last4",
+        "nik_region_code",  # the NIK's first four digits
         "kk_ciphertext",
         "phone",
         "domicile_address",

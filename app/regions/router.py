@@ -8,6 +8,7 @@ from app.db import SessionDep
 from app.pagination import Page, PageDep
 from app.regions import service
 from app.regions.schemas import RegionLevel, RegionRead
+from app.schemas import Text
 from app.security.deps import Permitted
 
 router = APIRouter(prefix="/regions", tags=["regions"])
@@ -20,7 +21,7 @@ async def list_regions(
     page: PageDep,
     level: RegionLevel | None = None,
     parent_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[Text | None, Query(max_length=100)] = None,
 ) -> Page[RegionRead]:
     """List regions, filtered by level, parent province or part of the name."""
     items, cursor = await service.list_regions(session, page, level=level, parent_code=parent_code, q=q)

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, StringConstraints
 
 from app.schemas import ResponseBody
 
-_CODE = re.compile(r"^(\d{2})(?:\.?(\d{2}))?$")
+_CODE = re.compile(r"^([0-9]{2})(?:\.?([0-9]{2}))?$")
 
 
 def normalize_region_code(value: str) -> str:

@@ -29,13 +29,36 @@ POLICY: dict[str, frozenset[Role]] = {
     "audit:read": frozenset({Role.admin, Role.auditor}),
     "sites:read": ALL,
     "sites:write": STAFF,
+    # Partners read only their agency's meetings, and change only their own participation and
+    # the status of their own action items: the meetings service enforces both in its queries.
+    "meetings:read": ALL,
+    "meetings:write": STAFF,
+    "meetings:participate": frozenset({Role.admin, Role.officer, Role.partner}),
     "persons:read": frozenset({Role.admin, Role.officer, Role.partner, Role.auditor}),
     "persons:write": STAFF,
     "persons:history": frozenset({Role.admin, Role.officer, Role.auditor}),
     "persons:bulk": STAFF,
+    "censuses:read": frozenset({Role.admin, Role.officer, Role.auditor}),
+    "censuses:write": STAFF,
     "persons:rights": STAFF,
     "persons:erase": frozenset({Role.admin}),
     "stats:read": ALL,
+    # Eligibility: programs and rules are public within the API; person-level results are not.
+    # Partners evaluate only persons referred to them; partners and viewers simulate as counts.
+    "programs:read": ALL,
+    "programs:write": STAFF,
+    "eligibility:evaluate": frozenset({Role.admin, Role.officer, Role.partner, Role.auditor}),
+    "eligibility:determine": STAFF,
+    "eligibility:determinations": frozenset({Role.admin, Role.officer, Role.auditor}),
+    "eligibility:simulate": ALL,
+    # Partners read only the cases their agency is the counterpart of (and their batches and
+    # persons), and may confirm those batches' arrival and handover; the service's queries say so.
+    "coordinations:read": frozenset({Role.admin, Role.officer, Role.partner, Role.auditor}),
+    "coordinations:write": STAFF,
+    "coordinations:summary": frozenset({Role.admin, Role.officer, Role.auditor}),
+    "repatriations:confirm": frozenset({Role.admin, Role.officer, Role.partner}),
+    "assistance:read": frozenset({Role.admin, Role.officer, Role.auditor}),
+    "assistance:write": STAFF,
 }
 
 

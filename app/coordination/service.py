@@ -1,0 +1,617 @@
+"""Origin-region coordination cases, their correspondence, and the persons of each case.
+
+Partners see a case only when their agency is its counterpart (the origin region's social
+office), and of its persons only those on the way home (awaiting return, repatriated, handed
+over) or travelling in one of its batches: whoever stays, declines or went home alone is none of
+the origin region's business. Every such limit is a condition of the SQL query.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agencies import service as agency_service
+from app.audit import service as audit
+from app.conventions import check_version
+from app.coordination.models import Coordination, Correspondence, Repatriation, RepatriationMember
+from app.coordination.schemas import (
+    CasePersonRead,
+    CoordinationCreate,
+    CoordinationRead,
+    CoordinationStatus,
+    CoordinationSummary,
+    CoordinationUpdate,
+    CorrespondenceCreate,
+    CorrespondenceUpdate,
+    ProvinceSummary,
+    RegencySummary,
+)
+from app.db import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.ids import uuid7
+from app.pagination import PageParams, paginate_rows
+from app.persons import service as person_service
+from app.persons.models import Person
+from app.persons.transitions import Status
+from app.regions import service as region_service
+from app.regions.models import Region
+from app.security import crypto
+from app.security.principal import Actor
+from app.sites import service as site_service
+from app.sites.models import Site
+
+# What a counterpart agency sees of the persons of its cases.
+SHARED_STATUSES = (Status.awaiting_return, Status.repatriated, Status.handed_over)
+# Batches in these statuses still hold their members (a person is in at most one of them).
+ACTIVE_BATCH_STATUSES = ("planned", "departed", "arrived")
+
+# Which status a case may move to from each; staying put is always allowed.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"contacted", "agreed", "closed"}),
+    "contacted": frozenset({"agreed", "closed"}),
+    "agreed": frozenset({"contacted", "completed", "closed"}),
+    "completed": frozenset({"closed"}),
+    "closed": frozenset({"open"}),
+}
+FINISHED = frozenset({"completed", "closed"})
+
+
+class CoordinationNotFound(NotFound):
+    slug, title = "coordination-not-found", "Coordination case not found"
+
+
+class CorrespondenceNotFound(NotFound):
+    slug, title = "correspondence-not-found", "Correspondence not found"
+
+
+class CasePersonNotFound(NotFound):
+    slug, title = "person-not-found", "Person not found"
+
+
+class DuplicateCoordination(Conflict):
+    slug, title = "duplicate-coordination", "Duplicate coordination case"
+
+
+class IllegalCaseTransition(Conflict):
+    slug, title = "illegal-transition", "Illegal status change"
+
+
+class CaseHasActiveBatches(Conflict):
+    slug, title = "active-batches", "Case has active batches"
+
+
+# --- visibility ---------------------------------------------------------------------------
+
+
+def visible_cases(actor: Actor) -> ColumnElement[bool]:
+    """The SQL condition for the cases `actor` may see: partners only those of their agency."""
+    if not actor.is_partner:
+        return true()
+    if actor.agency_id is None:
+        return false()
+    return Coordination.counterpart_agency_id == actor.agency_id
+
+
+def _in_batch_of(case_id: uuid.UUID) -> ColumnElement[bool]:
+    """The person travels (or travelled) in a batch of the case that was not cancelled."""
+    return exists().where(
+        RepatriationMember.person_id == Person.id,
+        RepatriationMember.repatriation_id == Repatriation.id,
+        Repatriation.coordination_id == case_id,
+        Repatriation.status != "cancelled",
+    )
+
+
+def case_persons(case: Coordination, actor: Actor) -> ColumnElement[bool]:
+    """The SQL condition for the persons of `case` that `actor` may see."""
+    from_region = and_(Person.site_id == case.site_id, Person.origin_region_code == case.region_code)
+    if not actor.is_partner:
+        return or_(from_region, _in_batch_of(case.id))
+    return and_(
+        Person.erased_at.is_(None),
+        or_(and_(from_region, Person.status.in_(SHARED_STATUSES)), _in_batch_of(case.id)),
+    )
+
+
+def person_ref(person_id: uuid.UUID, actor: Actor) -> uuid.UUID:
+    """The id under which `actor` sees a person: partners their agency's pseudonym (as referrals do)."""
+    if actor.is_partner:
+        assert actor.agency_id is not None  # partners without an agency see no case
+        return crypto.pseudonym(person_id, actor.agency_id)
+    return person_id
+
+
+async def get(
+    session: AsyncSession, actor: Actor, case_id: uuid.UUID, *, for_update: bool = False
+) -> Coordination:
+    """The case if `actor` may see it; otherwise 404, whether or not it exists."""
+    stmt = select(Coordination).where(Coordination.id == case_id, visible_cases(actor))
+    if for_update and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    case = await session.scalar(stmt)
+    if case is None:
+        raise CoordinationNotFound(resource_type="coordination", resource_id=case_id)
+    return case
+
+
+async def require(session: AsyncSession, actor: Actor, case_id: uuid.UUID, field: str) -> Coordination:
+    """The case named in a request body, else 422 naming the field."""
+    case = await session.scalar(select(Coordination).where(Coordination.id == case_id, visible_cases(actor)))
+    if case is None:
+        raise InvalidInput([(("body", field), "unknown coordination case")])
+    return case
+
+
+# --- reading cases ------------------------------------------------------------------------
+
+
+async def person_counts(
+    session: AsyncSession, actor: Actor, cases: Sequence[Coordination]
+) -> dict[uuid.UUID, dict[str, int]]:
+    """Counts by status of the site's persons from each case's region, in one query."""
+    if not cases:
+        return {}
+    stmt = (
+        select(Person.site_id, Person.origin_region_code, Person.status, func.count())
+        .where(
+            Person.site_id.in_({c.site_id for c in cases}),
+            Person.origin_region_code.in_({c.region_code for c in cases}),
+        )
+        .group_by(Person.site_id, Person.origin_region_code, Person.status)
+    )
+    if actor.is_partner:
+        # Only what the counterpart sees person by person: no count of those who stay or declined.
+        stmt = stmt.where(
+            Person.status.in_(SHARED_STATUSES), Person.erased_at.is_(None), Person.restricted.is_(False)
+        )
+    by_key: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(dict)
+    for site_id, region_code, status, count in await session.execute(stmt):
+        by_key[(site_id, region_code)][status] = count
+    shown = SHARED_STATUSES if actor.is_partner else tuple(Status)
+    return {
+        c.id: {str(s): by_key.get((c.site_id, c.region_code), {}).get(s, 0) for s in shown} for c in cases
+    }
+
+
+def present(case: Coordination, actor: Actor, counts: dict[uuid.UUID, dict[str, int]]) -> CoordinationRead:
+    """The role's view of a case: notes are internal to the city."""
+    by_status = counts.get(case.id, {})
+    return CoordinationRead(
+        id=case.id,
+        site_id=case.site_id,
+        region_code=case.region_code,
+        province_code=case.region_code.split(".")[0],
+        counterpart_agency_id=case.counterpart_agency_id,
+        status=case.status,  # type: ignore[arg-type]
+        notes=None if actor.is_partner else case.notes,
+        person_total=sum(by_status.values()),
+        person_counts=by_status,
+        version=case.version,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+    )
+
+
+async def read(session: AsyncSession, actor: Actor, cases: Sequence[Coordination]) -> list[CoordinationRead]:
+    counts = await person_counts(session, actor, cases)
+    return [present(c, actor, counts) for c in cases]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    site_id: uuid.UUID | None = None
+    region_code: str | None = None
+    province_code: str | None = None
+    status: CoordinationStatus | None = None
+    counterpart_agency_id: uuid.UUID | None = None
+    updated_since: datetime | None = None
+
+
+async def list_cases(
+    session: AsyncSession, actor: Actor, page: PageParams, f: CaseFilters
+) -> tuple[Sequence[Coordination], str | None]:
+    """A page of the cases `actor` may see."""
+    stmt = select(Coordination).where(visible_cases(actor))
+    for column, value in (
+        (Coordination.site_id, f.site_id),
+        (Coordination.region_code, f.region_code),
+        (Coordination.status, f.status),
+        (Coordination.counterpart_agency_id, f.counterpart_agency_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if f.province_code:
+        stmt = stmt.where(Coordination.region_code.startswith(f.province_code + "."))
+    if f.updated_since:
+        stmt = stmt.where(Coordination.updated_at >= f.updated_since)
+    rows, cursor = await paginate_rows(session, stmt, Coordination.id, page)
+    return [r[0] for r in rows], cursor
+
+
+# --- writing cases ------------------------------------------------------------------------
+
+
+async def _check_counterpart(session: AsyncSession, agency_id: uuid.UUID | None, region_code: str) -> None:
+    """422 unless the counterpart is an active agency in the case region's province.
+
+    The counterpart's partners see the case's persons: an agency of another province by mistake
+    would be a leak, so the rule is enforced rather than left to care.
+    """
+    if agency_id is None:
+        return
+    await agency_service.require_active(session, agency_id, "counterpart_agency_id")
+    agency = await agency_service.get(session, agency_id)
+    province = region_code.split(".")[0]
+    if agency.region_code != province and not agency.region_code.startswith(province + "."):
+        raise InvalidInput(
+            [(("body", "counterpart_agency_id"), f"must be an agency in province {province}, the case's")]
+        )
+
+
+async def create(session: AsyncSession, actor: Actor, data: CoordinationCreate) -> Coordination:
+    """A new case for a site and an origin regency; 409 when the pair already has one."""
+    await site_service.require(session, data.site_id)
+    await region_service.require_code(session, data.region_code, "region_code", level="regency")
+    await _check_counterpart(session, data.counterpart_agency_id, data.region_code)
+    if await session.scalar(
+        select(Coordination.id).where(
+            Coordination.site_id == data.site_id, Coordination.region_code == data.region_code
+        )
+    ):
+        raise DuplicateCoordination("This site already has a case for this region.")
+    case = Coordination(**data.model_dump(), created_by=actor.id)
+    session.add(case)
+    await session.flush()
+    await audit.record(
+        session, actor, "coordination.create", resource_type="coordination", resource_id=case.id
+    )
+    return case
+
+
+def _insert(session: AsyncSession) -> Any:
+    return (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(Coordination)
+
+
+async def generate(session: AsyncSession, actor: Actor, site_id: uuid.UUID) -> tuple[list[Coordination], int]:
+    """Create the missing case of every origin regency of the site's persons; returns (created, existing)."""
+    await site_service.require(session, site_id)
+    origins = set(
+        await session.scalars(
+            select(Person.origin_region_code)
+            .join(Region, Region.code == Person.origin_region_code)
+            .where(Person.site_id == site_id, Region.level == "regency")
+            .distinct()
+        )
+    )
+    have = set(await session.scalars(select(Coordination.region_code).where(Coordination.site_id == site_id)))
+    missing = sorted(origins - have)
+    created_ids: list[uuid.UUID] = []
+    if missing:
+        now = utcnow()
+        rows = [
+            {
+                "id": uuid7(),
+                "site_id": site_id,
+                "region_code": code,
+                "status": "open",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+                "created_by": actor.id,
+            }
+            for code in missing
+        ]
+        # A concurrent generate may win some rows: those are skipped, not a 409.
+        stmt = (
+            _insert(session)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["site_id", "region_code"])
+            .returning(Coordination.id)
+        )
+        created_ids = list((await session.scalars(stmt)).all())
+    created = list(
+        (
+            await session.scalars(
+                select(Coordination)
+                .where(Coordination.id.in_(created_ids))
+                .order_by(Coordination.region_code)
+            )
+        ).all()
+    )
+    await audit.record(session, actor, "coordination.generate", resource_type="site", resource_id=site_id)
+    return created, len(origins) - len(created)
+
+
+async def _active_batches(session: AsyncSession, case_id: uuid.UUID) -> int:
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(Repatriation)
+            .where(Repatriation.coordination_id == case_id, Repatriation.status.in_(ACTIVE_BATCH_STATUSES))
+        )
+        or 0
+    )
+
+
+async def update(
+    session: AsyncSession, actor: Actor, case_id: uuid.UUID, data: CoordinationUpdate, expected: int
+) -> Coordination:
+    """Change the counterpart, status or notes; If-Match must name the current version."""
+    case = await get(session, actor, case_id)
+    check_version(expected, case.version)
+    changes = data.model_dump(exclude_unset=True)
+    if "status" in changes and changes["status"] is None:
+        raise InvalidInput([(("body", "status"), "may not be null")])
+    if "counterpart_agency_id" in changes:
+        await _check_counterpart(session, changes["counterpart_agency_id"], case.region_code)
+    status = changes.get("status", case.status)
+    if status != case.status:
+        if status not in TRANSITIONS[case.status]:
+            allowed = sorted(TRANSITIONS[case.status])
+            raise IllegalCaseTransition(
+                f"A case {case.status} cannot become {status}; allowed: {', '.join(allowed)}.",
+                extra={"allowed": allowed, "current_status": case.status},
+            )
+        if status in FINISHED and await _active_batches(session, case.id):
+            raise CaseHasActiveBatches(
+                "The case still has planned, departed or arrived batches; finish or cancel them first."
+            )
+    for field, value in changes.items():
+        setattr(case, field, value)
+    await session.flush()
+    await audit.record(
+        session, actor, "coordination.update", resource_type="coordination", resource_id=case.id
+    )
+    return case
+
+
+# --- summary ------------------------------------------------------------------------------
+
+
+async def summary(session: AsyncSession, site_id: uuid.UUID) -> CoordinationSummary:
+    """Counts of a site's persons per origin province and regency, with each regency's case."""
+    if await session.get(Site, site_id) is None:
+        raise InvalidInput([(("query", "site_id"), "unknown site")])
+    counts: dict[str | None, dict[str, int]] = defaultdict(dict)
+    for code, status, n in await session.execute(
+        select(Person.origin_region_code, Person.status, func.count())
+        .where(Person.site_id == site_id)
+        .group_by(Person.origin_region_code, Person.status)
+    ):
+        counts[code][status] = n
+    unknown = sum(counts.pop(None, {}).values())
+    provinces = {code.split(".")[0] for code in counts}
+    names = dict(
+        (
+            await session.execute(
+                select(Region.code, Region.name).where(Region.code.in_(set(counts) | provinces))
+            )
+        ).all()
+    )
+    cases = {
+        c.region_code: c
+        for c in await session.scalars(select(Coordination).where(Coordination.site_id == site_id))
+    }
+    by_province: dict[str, list[RegencySummary]] = defaultdict(list)
+    for code in sorted(counts):
+        case = cases.get(code)
+        by_province[code.split(".")[0]].append(
+            RegencySummary(
+                region_code=code,
+                name=names.get(code, code),
+                total=sum(counts[code].values()),
+                by_status=counts[code],
+                coordination_id=case.id if case else None,
+                coordination_status=case.status if case else None,  # type: ignore[arg-type]
+            )
+        )
+    items = [
+        ProvinceSummary(
+            province_code=p,
+            name=names.get(p, p),
+            total=sum(r.total for r in regencies),
+            regencies=regencies,
+        )
+        for p, regencies in sorted(by_province.items())
+    ]
+    return CoordinationSummary(
+        site_id=site_id, total=unknown + sum(p.total for p in items), unknown_origin=unknown, provinces=items
+    )
+
+
+# --- persons of a case --------------------------------------------------------------------
+
+
+def _batch_of(case_id: uuid.UUID) -> Any:
+    """The active batch of this case the person travels in, as a scalar subquery."""
+    return (
+        select(RepatriationMember.repatriation_id)
+        .join(Repatriation, Repatriation.id == RepatriationMember.repatriation_id)
+        .where(
+            RepatriationMember.person_id == Person.id,
+            RepatriationMember.active.is_(True),
+            Repatriation.coordination_id == case_id,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def present_person(person: Person, batch_id: uuid.UUID | None, actor: Actor) -> CasePersonRead:
+    """A person of a case: NIK masked for everyone here, no contact data, the partner's own id."""
+    return CasePersonRead(
+        id=person_ref(person.id, actor),
+        registration_number=person.registration_number,
+        full_name=person.full_name,
+        alias=person.alias,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        nik=crypto.masked_nik(person.nik_last4),
+        origin_region_code=person.origin_region_code,
+        domicile_region_code=person.domicile_region_code,
+        identity_verified=person.identity_verified,
+        status=Status(person.status),
+        status_changed_at=person.status_changed_at,
+        repatriation_id=batch_id,
+    )
+
+
+async def list_persons(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: uuid.UUID,
+    page: PageParams,
+    *,
+    status: Status | None,
+    reason: str | None,
+) -> tuple[list[CasePersonRead], str | None]:
+    """A page of the case's persons that `actor` may see; restricted ones only with a stated purpose."""
+    case = await get(session, actor, case_id)
+    stmt = select(Person, _batch_of(case.id)).where(case_persons(case, actor))
+    if status is not None:
+        stmt = stmt.where(Person.status == status)
+    if not reason:
+        stmt = stmt.where(Person.restricted.is_(False))
+    # Keyed by registration number, which the caller sees anyway: a cursor of real ids would
+    # hand a partner the ids its pseudonyms exist to hide.
+    rows, cursor = await paginate_rows(session, stmt, Person.registration_number, page)
+    await audit.record(
+        session,
+        actor,
+        "coordination.persons",
+        resource_type="coordination",
+        resource_id=case.id,
+        person_ids=[person.id for person, _ in rows],
+        reason=reason,
+    )
+    return [present_person(person, batch, actor) for person, batch in rows], cursor
+
+
+async def _resolve(
+    session: AsyncSession, actor: Actor, case: Coordination, ref: uuid.UUID
+) -> uuid.UUID | None:
+    """The real id behind `ref` among the persons of the case that `actor` may see."""
+    condition = case_persons(case, actor)
+    if not actor.is_partner:
+        return await session.scalar(select(Person.id).where(Person.id == ref, condition))
+    # A pseudonym is a keyed hash and cannot be inverted; the case's visible persons are few
+    # (dozens), so hashing each is cheaper than keeping a second copy of every pseudonym.
+    for person_id in await session.scalars(select(Person.id).where(condition)):
+        if person_ref(person_id, actor) == ref:
+            return person_id
+    return None
+
+
+async def get_person(
+    session: AsyncSession, actor: Actor, case_id: uuid.UUID, ref: uuid.UUID, reason: str | None
+) -> CasePersonRead:
+    """One person of the case (partners: by their agency's id); the read is audited."""
+    case = await get(session, actor, case_id)
+    person_id = await _resolve(session, actor, case, ref)
+    row = None
+    if person_id is not None:
+        row = (
+            await session.execute(
+                select(Person, _batch_of(case.id)).where(Person.id == person_id, case_persons(case, actor))
+            )
+        ).first()
+    if row is None:
+        raise CasePersonNotFound(resource_type="person", resource_id=ref)
+    person, batch = row
+    if person.restricted and not reason:
+        raise person_service.RestrictedRecord(
+            "This record is restricted: state the purpose in the `reason` parameter.",
+            resource_type="person",
+            resource_id=ref,
+        )
+    await audit.record(
+        session,
+        actor,
+        "coordination.person",
+        resource_type="coordination",
+        resource_id=case.id,
+        person_ids=[person.id],
+        reason=reason,
+    )
+    return present_person(person, batch, actor)
+
+
+# --- correspondence -----------------------------------------------------------------------
+
+
+async def get_correspondence(
+    session: AsyncSession, actor: Actor, case_id: uuid.UUID, item_id: uuid.UUID
+) -> Correspondence:
+    await get(session, actor, case_id)
+    item = await session.scalar(
+        select(Correspondence).where(Correspondence.id == item_id, Correspondence.coordination_id == case_id)
+    )
+    if item is None:
+        raise CorrespondenceNotFound(resource_type="correspondence", resource_id=item_id)
+    return item
+
+
+async def list_correspondence(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: uuid.UUID,
+    page: PageParams,
+    updated_since: datetime | None,
+) -> tuple[Sequence[Correspondence], str | None]:
+    """The case's correspondence, in the order it was recorded."""
+    await get(session, actor, case_id)
+    stmt = select(Correspondence).where(Correspondence.coordination_id == case_id)
+    if updated_since:
+        stmt = stmt.where(Correspondence.updated_at >= updated_since)
+    rows, cursor = await paginate_rows(session, stmt, Correspondence.id, page)
+    return [r[0] for r in rows], cursor
+
+
+async def add_correspondence(
+    session: AsyncSession, actor: Actor, case_id: uuid.UUID, data: CorrespondenceCreate
+) -> Correspondence:
+    """Record a letter, e-mail, call or meeting of the case."""
+    case = await get(session, actor, case_id)
+    item = Correspondence(coordination_id=case.id, **data.model_dump(), recorded_by=actor.id)
+    session.add(item)
+    await session.flush()
+    await audit.record(
+        session, actor, "coordination.correspondence", resource_type="coordination", resource_id=case.id
+    )
+    return item
+
+
+async def update_correspondence(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: uuid.UUID,
+    item_id: uuid.UUID,
+    data: CorrespondenceUpdate,
+    expected: int,
+) -> Correspondence:
+    """Correct a recorded item; If-Match must name the current version."""
+    item = await get_correspondence(session, actor, case_id, item_id)
+    check_version(expected, item.version)
+    changes = data.model_dump(exclude_unset=True)
+    for field in ("direction", "channel", "dated_on", "subject"):
+        if field in changes and changes[field] is None:
+            raise InvalidInput([(("body", field), "may not be null")])
+    for field, value in changes.items():
+        setattr(item, field, value)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "coordination.correspondence_update",
+        resource_type="coordination",
+        resource_id=case_id,
+    )
+    return item
