@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export REINTEGRASI_DATABASE_URL ?= sqlite+aiosqlite:///./reintegrasi.db
 
-.PHONY: run test test-reliability lint bench install install-dev keys clean
+.PHONY: run demo test test-reliability lint bench install install-dev keys clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,19 @@ install-dev: $(BIN)/uv
 
 keys: .env
 
+# The API process delivers webhooks too (REINTEGRASI_WEBHOOK_WORKER=false: run `python -m app worker`).
 run: install .env
 	$(BIN)/alembic upgrade head
 	$(BIN)/python -m app bootstrap
-	exec $(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --proxy-headers
+	$(if $(filter 1 yes true,$(DEMO)),$(BIN)/python -m app demo)
+	REINTEGRASI_WEBHOOK_WORKER=$${REINTEGRASI_WEBHOOK_WORKER:-true} exec $(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --proxy-headers
+
+# The synthetic Karang Dempel scenario (145 persons) in the configured database; `make run DEMO=1`
+# loads it and serves. A second run changes nothing.
+demo: install .env
+	$(BIN)/alembic upgrade head
+	$(BIN)/python -m app bootstrap
+	$(BIN)/python -m app demo
 
 test: install-dev
 	$(BIN)/pytest -q

@@ -1,4 +1,4 @@
-"""Admin commands: python -m app {bootstrap,create-admin,clients,regions,persons,purge}."""
+"""Admin commands: python -m app <command>; `python -m app --help` lists them."""
 
 import argparse
 import asyncio
@@ -108,20 +108,29 @@ def import_regions(args: argparse.Namespace) -> None:
     _run(work)
 
 
+def _count_lines(path: Path) -> int:
+    """Lines of a file, read in blocks (for the progress bar; the file may be large)."""
+    with path.open("rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
 def import_persons(args: argparse.Namespace) -> None:
     """Import persons from CSV into a site: all rows or none (the same checks as the API)."""
-    raw = Path(args.file).read_bytes()
+    path = Path(args.file)
+    try:
+        total = max(_count_lines(path) - 1, 1)
+        source = path.open("rb")  # read a chunk at a time by the import: memory stays flat
+    except OSError as exc:
+        sys.exit(f"error: {exc}")
 
     def progress(done: int) -> None:
-        filled = int(30 * done / max(total, 1))
+        filled = min(int(30 * done / total), 30)
         print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
-
-    total = max(raw.count(b"\n") - 1, 1)
 
     async def work(session: AsyncSession) -> None:
         try:
             report = await run_import(
-                session, system_actor(), args.site, raw, dry_run=args.dry_run, progress=progress
+                session, system_actor(), args.site, source, dry_run=args.dry_run, progress=progress
             )
         except ImportRejected as exc:
             for error in exc.extra["errors"]:
@@ -131,7 +140,8 @@ def import_persons(args: argparse.Namespace) -> None:
         verb = "would create" if report.dry_run else "created"
         print(f"{report.rows} rows valid; {verb} {report.rows if report.dry_run else report.created}")
 
-    _run(work)
+    with source:
+        _run(work)
 
 
 def purge(_: argparse.Namespace) -> None:
@@ -143,6 +153,13 @@ def purge(_: argparse.Namespace) -> None:
         print(f"purged {tokens} tokens, {keys} idempotency keys")
 
     _run(work)
+
+
+def webhook_worker(_: argparse.Namespace) -> None:
+    """Deliver webhooks until stopped (SIGINT/SIGTERM); safe to run beside others."""
+    from app.webhooks import worker  # noqa: PLC0415 - only this command needs it
+
+    asyncio.run(worker.main(get_settings()))
 
 
 def seed_pem(_: argparse.Namespace) -> None:
@@ -157,6 +174,34 @@ def seed_pem(_: argparse.Namespace) -> None:
         program, rule_set, changed = await eligibility_service.seed(session, system_actor(), data)
         state = "activated" if changed else "already in place"
         print(f"program {program.code} ({program.id}): rule set v{rule_set.version} {state}")
+
+    _run(work)
+
+
+def demo(_: argparse.Namespace) -> None:
+    """Load the synthetic Karang Dempel scenario (145 persons); a second run changes nothing."""
+    from app.demo.load import load  # noqa: PLC0415 - only this command needs the scenario
+
+    if get_settings().environment == "production":
+        sys.exit("error: the demo writes synthetic persons into the registry; not in production")
+
+    async def work(session: AsyncSession) -> None:
+        report = await load(session)
+        if report.already_loaded:
+            print(f"demo: already loaded (site {report.site_id}); nothing changed")
+            return
+        print(f"demo: loaded {report.persons} persons at Karang Dempel in {report.seconds:.1f} s")
+        print(f"  site {report.site_id}; rakor of 30 Oct 2018 {report.rakor_id}")
+        print(f"  program PEM {report.program_id}; draft rule set to simulate {report.draft_rule_set_id}")
+        print(f"  planned repatriation batch {report.batch_id}")
+        for client in report.clients:
+            print(f"partner API client of {client.agency_name} (demo credentials):")
+            print(f"client_id: {client.client_id}\nclient_secret (shown once): {client.client_secret}")
+            print(
+                "  token: curl -d grant_type=client_credentials "
+                f"-d client_id={client.client_id} -d client_secret={client.client_secret} "
+                "http://127.0.0.1:8000/api/v1/auth/token"
+            )
 
     _run(work)
 
@@ -195,6 +240,8 @@ def parser() -> argparse.ArgumentParser:
     eligibility.add_parser("seed-pem", help=seed_pem.__doc__).set_defaults(func=seed_pem)
 
     commands.add_parser("purge", help=purge.__doc__).set_defaults(func=purge)
+    commands.add_parser("worker", help=webhook_worker.__doc__).set_defaults(func=webhook_worker)
+    commands.add_parser("demo", help=demo.__doc__).set_defaults(func=demo)
     return root
 
 

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # A ping before each checkout costs a round trip on every request. Without it, a connection
+    # that died with a database restart fails on first use: that request gets 503 (Retry-After),
+    # the pool drops every older connection at once, and the next requests reconnect.
+    db_pool_pre_ping: bool = False
 
     secret_key: str = INSECURE_SECRET
     data_key: str = INSECURE_KEY
@@ -52,6 +56,24 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     cors_origins: list[str] = []
 
+    # Webhooks. The delivery worker runs beside the API in this process when true (`make run`
+    # sets it); otherwise run `python -m app worker` on its own.
+    webhook_worker: bool = False
+    # Private, loopback and link-local targets (and plain http) are refused unless this is true:
+    # for tests and a receiver on the same host only, never to reach the internal network.
+    webhook_allow_private_targets: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Retries back off exponentially from the base, capped, until the window after the event.
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_window_hours: float = Field(default=24.0, gt=0)
+    webhook_batch_size: int = Field(default=50, ge=1, le=1000)
+    webhook_poll_seconds: float = Field(default=2.0, gt=0)
+    # GET /metrics (Prometheus text): unset, it answers 404; set, it needs `Authorization: Bearer
+    # <token>`. At least 32 characters in production, e.g. `python -c 'import secrets;
+    # print(secrets.token_urlsafe(32))'`.
+    metrics_token: str | None = None
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Self:
         insecure = {
@@ -70,6 +92,8 @@ class Settings(BaseSettings):
                 f"{', '.join(sorted(insecure))} use insecure development defaults",
                 stacklevel=2,
             )
+        if self.environment == "production" and self.metrics_token and len(self.metrics_token) < 32:
+            raise ValueError("REINTEGRASI_METRICS_TOKEN must be at least 32 characters in production")
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             warnings.warn("SQLite in production: fine for one machine only", stacklevel=2)
         for name in ("data_key", "blind_index_key"):

@@ -117,7 +117,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pool_pre_ping,
         # Exception messages and logs must never carry bound values (names, NIK ciphertext...).
         hide_parameters=True,
         # A connect that cannot succeed must fail within the pool timeout (then 503), not hang.

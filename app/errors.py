@@ -1,7 +1,7 @@
 """Domain errors that carry their HTTP status, rendered as RFC 9457 problem+json."""
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -15,9 +15,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app import i18n
+
 log = logging.getLogger("app.errors")
 
 PROBLEM_JSON = "application/problem+json"
+# The detail of a 422 names this many of its errors; `errors` lists them all.
+DETAIL_ERRORS = 5
 
 DurableWrite = Callable[[Any], Awaitable[None]]
 
@@ -103,9 +107,7 @@ class InvalidInput(AppError):
 
     def __init__(self, errors: Iterable[tuple[Sequence[str | int], str]], **kwargs: Any) -> None:
         errs = [{"loc": list(loc), "msg": msg} for loc, msg in errors]
-        detail = kwargs.pop("detail", None) or "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errs
-        )
+        detail = kwargs.pop("detail", None) or join_errors(errs)
         super().__init__(detail, extra={"errors": errs}, **kwargs)
 
 
@@ -125,6 +127,11 @@ class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
 
+def join_errors(errors: Sequence[Mapping[str, Any]]) -> str:
+    """The detail of a 422 from its errors: `body.nik: must be 16 digits; ...`."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+
+
 def problem(
     status: int,
     *,
@@ -132,9 +139,15 @@ def problem(
     title: str | None = None,
     detail: str | None = None,
     headers: dict[str, str] | None = None,
+    lang: str = i18n.DEFAULT,
+    translated: bool = False,
     **extra: Any,
 ) -> Response:
-    """A problem+json response; `type` is a stable URI reference per kind of problem."""
+    """A problem+json response; `type` is a stable URI reference per kind of problem.
+
+    Its text is written in English and rendered in `lang`; `translated` says that the caller
+    already did so for `detail` and `errors`.
+    """
     phrase = HTTPStatus(status).phrase
     body = {
         "type": f"/problems/{slug}" if slug else "about:blank",
@@ -143,12 +156,45 @@ def problem(
         "detail": detail or title or phrase,
         **extra,
     }
+    if lang != i18n.DEFAULT:
+        body = _localise(body, lang, translated)
+    headers = (headers or {}) | i18n.headers(lang)
     return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _localise(body: dict[str, Any], lang: str, translated: bool) -> dict[str, Any]:
+    """The problem's human text in `lang`; type, status, locations, codes and values stay."""
+    out = body | {"title": i18n.translate(body["title"], lang)}
+    if translated:
+        return out
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
+        out["errors"] = [_localise_error(e, lang) for e in errors]
+        if all("loc" in e and "msg" in e for e in errors):
+            # The detail joins the errors (InvalidInput): join their translations instead.
+            for count in (len(errors), DETAIL_ERRORS):
+                if body["detail"] == join_errors(errors[:count]):
+                    out["detail"] = join_errors(out["errors"][:count])
+                    return out
+    out["detail"] = i18n.translate(body["detail"], lang)
+    return out
+
+
+def _localise_error(error: dict[str, Any], lang: str) -> dict[str, Any]:
+    # `msg` of a 422's errors, `message` of the CSV import's row errors.
+    return error | {
+        key: i18n.translate(error[key], lang) for key in ("msg", "message") if isinstance(error.get(key), str)
+    }
+
+
+def request_language(request: Request) -> str:
+    """The language of the problem answering `request`."""
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def _validation_errors(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
     # Only location and message: pydantic's `input` would echo the caller's (personal) data.
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid")} for e in exc.errors()]
+    return [{"loc": list(e.get("loc", ())), "msg": i18n.validation_message(e, lang)} for e in exc.errors()]
 
 
 async def _app_error(request: Request, exc: Exception) -> Response:
@@ -159,6 +205,7 @@ async def _app_error(request: Request, exc: Exception) -> Response:
         title=exc.title,
         detail=exc.detail,
         headers=exc.headers,
+        lang=request_language(request),
         **exc.extra,
     )
 
@@ -166,14 +213,25 @@ async def _app_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(exc.status_code, detail=detail, headers=getattr(exc, "headers", None))
+    return problem(
+        exc.status_code, detail=detail, headers=getattr(exc, "headers", None), lang=request_language(request)
+    )
 
 
 async def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = _validation_errors(exc)
-    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-    return problem(422, slug="validation-error", title="Invalid request", detail=detail, errors=errors)
+    lang = request_language(request)
+    # Translated here, from each error's type and ctx, rather than from the English text.
+    errors = _validation_errors(exc, lang)
+    return problem(
+        422,
+        slug="validation-error",
+        title="Invalid request",
+        detail=join_errors(errors[:DETAIL_ERRORS]),
+        lang=lang,
+        translated=True,
+        errors=errors,
+    )
 
 
 async def _stale(request: Request, exc: Exception) -> Response:
@@ -182,13 +240,20 @@ async def _stale(request: Request, exc: Exception) -> Response:
         slug="precondition-failed",
         title="Precondition failed",
         detail="The resource was changed by someone else; fetch it again and retry.",
+        lang=request_language(request),
     )
 
 
 async def _integrity(request: Request, exc: Exception) -> Response:
     # Services translate the conflicts they expect; this is the safety net for a race.
     log.warning("integrity error", extra={"error": type(exc.orig).__name__})  # type: ignore[attr-defined]
-    return problem(409, slug="conflict", title="Conflict", detail="The change conflicts with existing data.")
+    return problem(
+        409,
+        slug="conflict",
+        title="Conflict",
+        detail="The change conflicts with existing data.",
+        lang=request_language(request),
+    )
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
@@ -199,6 +264,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
         title="Service unavailable",
         detail="The database is unavailable; retry shortly.",
         headers={"Retry-After": "5"},
+        lang=request_language(request),
     )
 
 
@@ -211,6 +277,7 @@ async def _busy(request: Request, exc: Exception) -> Response:
         title="Service busy",
         detail="The service is busy; retry shortly.",
         headers={"Retry-After": "1"},
+        lang=request_language(request),
     )
 
 
@@ -235,17 +302,33 @@ async def _driver_error(request: Request, exc: Exception) -> Response:
     if (_sqlstate(exc) or "").startswith("22"):
         return await _data_error(request, exc)
     log.error("database error", extra={"error": type(exc.orig).__name__, "sqlstate": _sqlstate(exc)})
-    return problem(500, slug="internal-error", title="Internal server error", detail="Internal server error")
+    return _internal_error(request)
 
 
 async def _data_error(request: Request, exc: Exception) -> Response:
     # A value the schema let through but the database refused (e.g. out of range): the caller's fault.
-    return problem(422, slug="validation-error", title="Invalid request", detail="A value is out of range.")
+    return problem(
+        422,
+        slug="validation-error",
+        title="Invalid request",
+        detail="A value is out of range.",
+        lang=request_language(request),
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"error": type(exc).__name__})
-    return problem(500, slug="internal-error", title="Internal server error", detail="Internal server error")
+    return _internal_error(request)
+
+
+def _internal_error(request: Request) -> Response:
+    return problem(
+        500,
+        slug="internal-error",
+        title="Internal server error",
+        detail="Internal server error",
+        lang=request_language(request),
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

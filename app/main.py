@@ -9,9 +9,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import IntegrityError
 
 from app.agencies.router import router as agencies_router
+from app.apidocs.router import install_api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.censuses.router import router as censuses_router
+from app.change_requests.router import person_router as person_change_requests_router
+from app.change_requests.router import router as change_requests_router
 from app.clients.router import router as clients_router
 from app.config import Settings, get_settings
 from app.coordination.router import assistance as assistance_router
@@ -24,6 +27,8 @@ from app.health.router import router as health_router
 from app.idempotency.service import Replay
 from app.logging import configure_logging
 from app.meetings.router import router as meetings_router
+from app.metrics.registry import Metrics, MetricsMiddleware
+from app.metrics.router import router as metrics_router
 from app.middleware import ContextFirstFastAPI
 from app.persons.router import router as persons_router
 from app.regions import service as region_service
@@ -33,6 +38,8 @@ from app.stats.router import router as stats_router
 from app.users import service as user_service
 from app.users.router import me_router
 from app.users.router import router as users_router
+from app.webhooks import worker as webhook_worker
+from app.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("app")
 
@@ -63,7 +70,8 @@ async def bootstrap(app: FastAPI, settings: Settings) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await bootstrap(app, app.state.settings)
-    yield
+    async with webhook_worker.beside(app.state.sessionmaker, app.state.settings):
+        yield
     await app.state.engine.dispose()
 
 
@@ -86,6 +94,9 @@ def api_router() -> APIRouter:
         stats_router,
         censuses_router,
         eligibility_router,
+        person_change_requests_router,
+        change_requests_router,
+        webhooks_router,
     ):
         router.include_router(domain_router)
     return router
@@ -118,14 +129,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
         openapi_url="/openapi.json",
+        # Served by app/apidocs from the installed package: the default pages need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    app.state.metrics = Metrics(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
     _document_problems(app)
     app.add_exception_handler(Replay, lambda request, exc: exc.response)  # type: ignore[attr-defined]
     app.include_router(health_router, responses=PROBLEM_RESPONSES)
+    app.include_router(metrics_router)
+    install_api_docs(app)
     app.include_router(api_router())
     if settings.cors_origins:
         app.add_middleware(

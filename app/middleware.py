@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import i18n
 from app.errors import problem
 from app.logging import request_id_var
 
@@ -21,6 +22,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
+    # JSON needs nothing loaded; the API docs pages set their own policy (app/apidocs).
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
 
 
@@ -60,7 +63,8 @@ class RequestContextMiddleware:
                 status = message["status"]
                 if _plain_error(message):
                     replaced = True
-                    await self._send_problem(status, request_id, send)
+                    lang = i18n.negotiate(Headers(scope=scope).get("accept-language"))
+                    await self._send_problem(status, request_id, send, lang)
                     return
                 _add_headers(message, request_id)
             elif replaced:
@@ -82,8 +86,8 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
     @staticmethod
-    async def _send_problem(status: int, request_id: str, send: Send) -> None:
-        response = problem(status)
+    async def _send_problem(status: int, request_id: str, send: Send, lang: str) -> None:
+        response = problem(status, lang=lang)
         message: Message = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
         _add_headers(message, request_id)
         await send(message)

@@ -4,6 +4,7 @@ from app.agencies.models import Agency
 from app.audit.models import AuditEvent
 from app.auth.models import AccessToken, LoginFailure
 from app.censuses.models import CensusObservation, CensusRound
+from app.change_requests.models import ChangeRequest, ChangeRequestCounter
 from app.clients.models import ApiClient
 from app.coordination.models import Assistance, Coordination, Correspondence, Repatriation, RepatriationMember
 from app.db import Base
@@ -14,6 +15,7 @@ from app.persons.models import Person, PersonChange, Referral
 from app.regions.models import Region
 from app.sites.models import Site
 from app.users.models import User
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AccessToken",
@@ -25,6 +27,8 @@ __all__ = [
     "AuditEvent",
     "CensusObservation",
     "CensusRound",
+    "ChangeRequest",
+    "ChangeRequestCounter",
     "Determination",
     "DeterminationRun",
     "Coordination",
@@ -45,4 +49,7 @@ __all__ = [
     "RuleSet",
     "Site",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -128,7 +128,9 @@ RESOLVE = (
 
 async def resolve(session: AsyncSession, token: str) -> TokenOwner | None:
     """The owner of a live token (unexpired, unrevoked, owner active), in one query."""
-    row = (await session.execute(RESOLVE, {"digest": token_digest(token), "now": utcnow()})).first()
+    # Core execution on the session's connection: the ORM layer adds nothing to a column select.
+    connection = await session.connection()
+    row = (await connection.execute(RESOLVE, {"digest": token_digest(token), "now": utcnow()})).first()
     if row is None:
         return None
     token_id, user_id, client_id, role, agency_id = row

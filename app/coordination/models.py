@@ -104,9 +104,8 @@ class Assistance(IdMixin, VersionedMixin, TimestampMixin, Base):
     type: Mapped[str] = mapped_column(String(20), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)  # whole rupiah
     funding_source: Mapped[str] = mapped_column(String(20), index=True)
-    # The eligibility program (e.g. PEM), checked by the service; no foreign key yet, because the
-    # programs table comes with a migration on another branch (add it when the chain is joined).
-    program_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # The eligibility program (e.g. PEM); the service answers 422 for an unknown one first.
+    program_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programs.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="planned", index=True)
     paid_on: Mapped[date | None]
     reference: Mapped[str | None] = mapped_column(String(100))

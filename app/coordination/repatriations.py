@@ -37,12 +37,13 @@ from app.coordination.schemas import (
     RepatriationUpdate,
 )
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, DurableWrite, Forbidden, InvalidInput, NotFound
 from app.pagination import PageParams, paginate_rows
 from app.persons import service as person_service
 from app.persons.models import Person
 from app.persons.transitions import Status
 from app.security.principal import Actor
+from app.webhooks import events as webhook_events
 
 # Dates of the journey are the city's (WITA): a departure at 01:00 WITA is on that WITA day.
 LOCAL_TZ = ZoneInfo("Asia/Makassar")
@@ -485,6 +486,24 @@ async def _members(session: AsyncSession, batch: Repatriation) -> Sequence[Perso
     return (await session.scalars(stmt)).all()
 
 
+def _trace_blocked(actor: Actor, person_id: uuid.UUID) -> DurableWrite:
+    """The audit event of a refusal that names a member and her status: it outlives the rollback."""
+
+    async def trace(db: AsyncSession) -> None:
+        await audit.record(
+            db,
+            actor,
+            "repatriation.member_blocked",
+            resource_type="person",
+            resource_id=person_id,
+            person_ids=[person_id],
+            outcome="denied",
+            status_code=MemberTransitionFailed.status,
+        )
+
+    return trace
+
+
 async def _move(
     session: AsyncSession,
     actor: Actor,
@@ -512,6 +531,7 @@ async def _move(
                     "current_status": person.status,
                     "allowed": exc.extra.get("allowed", []),
                 },
+                durable=[_trace_blocked(actor, person.id)],
             ) from exc
         # Written member by member: a stale row (changed meanwhile) fails here, and what was
         # already written rolls back with the request.
@@ -533,6 +553,7 @@ async def depart(
     persons = await _members(session, batch)
     if not persons:
         raise EmptyBatch("A batch without members cannot depart.")
+    await webhook_events.repatriation_status_changed(session, batch, case, "departed")
     batch.status, batch.departed_at = "departed", departed_at
     await session.flush()
     moved = await _move(
@@ -562,6 +583,7 @@ async def arrive(
     arrived_at = _when(data.arrived_at, "arrived_at")
     if batch.departed_at and arrived_at < batch.departed_at:
         raise InvalidInput([(("body", "arrived_at"), "is before the departure")])
+    await webhook_events.repatriation_status_changed(session, batch, case, "arrived")
     batch.status, batch.arrived_at = "arrived", arrived_at
     await session.flush()
     await audit.record(
@@ -581,6 +603,7 @@ async def handover(
     handed_over_at = _when(data.handed_over_at, "handed_over_at")
     if batch.arrived_at and handed_over_at < batch.arrived_at:
         raise InvalidInput([(("body", "handed_over_at"), "is before the arrival")])
+    await webhook_events.repatriation_status_changed(session, batch, case, "handed_over")
     batch.status = "handed_over"
     batch.received_by_agency_id = data.received_by_agency_id
     batch.received_by_name = data.received_by_name
@@ -613,6 +636,7 @@ async def cancel(
 ) -> tuple[Repatriation, Coordination]:
     """Cancel a planned or departed batch: members who had left wait to return again."""
     batch, case = await _begin(session, actor, batch_id, "cancelled")
+    await webhook_events.repatriation_status_changed(session, batch, case, "cancelled")
     batch.status, batch.cancelled_at, batch.cancel_reason = "cancelled", utcnow(), data.reason
     await session.flush()
     persons = await _members(session, batch)

@@ -88,12 +88,17 @@ class DeterminationRun(IdMixin, Base):
 
 
 class Determination(Base):
-    """One person's decision in one run; the run row carries rule set, date and decider."""
+    """One person's decision in one run; the run row carries rule set, date and decider.
+
+    A run writes a row per person in scope, so the table has no foreign keys (checked row by row)
+    and no person-first index (written all over at every run): rows come only from a run's
+    INSERT ... SELECT from persons, and per-person reads go through the runs and the primary key.
+    Migration 0011 says more.
+    """
 
     __tablename__ = "eligibility_determinations"
-    __table_args__ = (Index("ix_eligibility_determinations_person", "person_id", "run_id"),)
 
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("eligibility_runs.id"), primary_key=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # eligibility_runs.id
+    person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # persons.id
     eligible: Mapped[bool] = mapped_column(Boolean)
     facts: Mapped[dict[str, Any]] = mapped_column(Json)

@@ -1,7 +1,8 @@
 """Programs, versioned rule sets, and eligibility: explained evaluations, recorded runs, simulations.
 
 Bulk work is pushed down to SQL: a determination run is one INSERT ... SELECT with the compiled
-rule, and a simulation is one aggregate query; no Python loop ever walks the persons.
+rule (on PostgreSQL one statement that also counts and lists who changed), and a simulation is one
+aggregate query; no Python loop ever walks the persons, and no person row reaches Python.
 """
 
 import hashlib
@@ -49,9 +50,11 @@ from app.security.policy import STAFF, Role
 from app.security.principal import Actor
 from app.sites import service as site_service
 from app.stats.suppression import THRESHOLD, Cell, suppress
+from app.webhooks import events as webhook_events
 
 # Person ids listed in a run report or a simulation; the full list of a run is GET determinations.
 MAX_LISTED_IDS = 1000
+DETERMINATION_COLUMNS = ["run_id", "person_id", "eligible", "facts"]
 SUPPRESSED_ROLES = {Role.partner, Role.viewer}
 HIDDEN_FROM_PARTNERS = {name for name, fact in FACTS.items() if not fact.partner_visible}
 
@@ -379,7 +382,7 @@ def _in_scope(site_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
 async def run_determinations(
     session: AsyncSession, actor: Actor, program_id: uuid.UUID, data: RunCreate
 ) -> RunRead:
-    """Record a determination for every person in scope with one INSERT ... SELECT."""
+    """Record a determination for every person in scope with one INSERT ... SELECT, and count the flips."""
     program = await _locked_program(session, program_id)
     as_of = data.as_of or local_today()
     if data.site_id is not None:
@@ -410,17 +413,22 @@ async def run_determinations(
     session.add(run)
     await session.flush()
     dialect = session.bind.dialect.name
-    chosen = select(
-        literal(run.id, Uuid),
-        Person.id,
-        compile_rule(rule_set.rule, as_of),
-        facts_object(facts_used(rule_set.rule), as_of, dialect),
-    ).where(*_in_scope(data.site_id))
-    await session.execute(
-        insert(Determination).from_select(["run_id", "person_id", "eligible", "facts"], chosen)
-    )
-    await _count(session, run)
-    report = await _report(session, run, with_ids=actor.role in STAFF)
+    decided = compile_rule(rule_set.rule, as_of)
+    facts = facts_object(facts_used(rule_set.rule), as_of, dialect)
+    with_ids = actor.role in STAFF
+    listed = None
+    if dialect == "postgresql":
+        listed = await _record_in_one_pass(session, run, decided, facts, data.site_id, with_ids=with_ids)
+    else:
+        chosen = select(literal(run.id, Uuid), Person.id, decided, facts).where(*_in_scope(data.site_id))
+        await session.execute(insert(Determination).from_select(DETERMINATION_COLUMNS, chosen))
+        await _count(session, run)
+    for flip in ("became_eligible", "became_ineligible"):
+        if getattr(run, flip):  # nothing flipped: no event, and no join of the two runs to find none
+            await webhook_events.determinations_changed(
+                session, run, _changed(run, flip), flip == "became_eligible"
+            )
+    report = await _report(session, run, with_ids=with_ids, listed=listed)
     await audit.record(
         session,
         actor,
@@ -450,7 +458,70 @@ def _changed(run: DeterminationRun, change: Change) -> Select[Any]:
     )
 
 
+async def _record_in_one_pass(
+    session: AsyncSession,
+    run: DeterminationRun,
+    decided: ColumnElement[bool],
+    facts: ColumnElement[Any],
+    site_id: uuid.UUID | None,
+    *,
+    with_ids: bool,
+) -> dict[Change, list[uuid.UUID]] | None:
+    """PostgreSQL: insert the run's determinations and count (and list) its flips in one statement.
+
+    The decisions are made once, in a CTE next to the person's previous decision (an outer hash join
+    with the previous run's rows); the INSERT and the counts both read that CTE. Counting afterwards
+    from the stored rows would join the two runs again with one index probe per person.
+    """
+    before = aliased(Determination)
+    decisions = (
+        select(
+            Person.id.label("person_id"),
+            decided.label("eligible"),
+            facts.label("facts"),
+            before.eligible.label("was"),
+        )
+        .outerjoin(before, and_(before.run_id == run.previous_run_id, before.person_id == Person.id))
+        .where(*_in_scope(site_id))
+        .cte("decisions")
+    )
+    recorded = (
+        insert(Determination)
+        .from_select(
+            DETERMINATION_COLUMNS,
+            select(literal(run.id, Uuid), decisions.c.person_id, decisions.c.eligible, decisions.c.facts),
+        )
+        .cte("recorded")
+    )
+    now, was = decisions.c.eligible, decisions.c.was
+    flips = {"became_eligible": and_(now, not_(was)), "became_ineligible": and_(not_(now), was)}
+    columns: list[Any] = [func.count(), func.count().filter(now)]
+    columns += [func.count().filter(flipped) for flipped in flips.values()]
+    listing = with_ids and run.previous_run_id is not None
+    if listing:
+        columns += [_first_ids(decisions, flipped) for flipped in flips.values()]
+    row = (await session.execute(select(*columns).select_from(decisions).add_cte(recorded))).one()
+    run.total, run.eligible, run.became_eligible, run.became_ineligible = row[:4]
+    await session.flush()
+    if not listing:
+        return None
+    return {change: list(ids or ()) for change, ids in zip(flips, row[4:], strict=True)}
+
+
+def _first_ids(decisions: Any, condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """The first MAX_LISTED_IDS person ids of `decisions` meeting `condition`, as an array."""
+    first = (
+        select(decisions.c.person_id)
+        .where(condition)
+        .order_by(decisions.c.person_id)
+        .limit(MAX_LISTED_IDS)
+        .subquery()
+    )
+    return select(func.array_agg(first.c.person_id)).scalar_subquery()
+
+
 async def _count(session: AsyncSession, run: DeterminationRun) -> None:
+    """Other databases: the run's counts from its stored rows and the previous run's."""
     before = aliased(Determination)
     flipped_in = and_(Determination.eligible, not_(before.eligible))
     flipped_out = and_(not_(Determination.eligible), before.eligible)
@@ -475,8 +546,14 @@ async def _count(session: AsyncSession, run: DeterminationRun) -> None:
     await session.flush()
 
 
-async def _report(session: AsyncSession, run: DeterminationRun, *, with_ids: bool) -> RunRead:
-    """The run's counts, and (for staff) the ids of whoever changed."""
+async def _report(
+    session: AsyncSession,
+    run: DeterminationRun,
+    *,
+    with_ids: bool,
+    listed: dict[Change, list[uuid.UUID]] | None = None,
+) -> RunRead:
+    """The run's counts, and (for staff) the ids of whoever changed (`listed` when already known)."""
     report = RunRead(
         id=run.id,
         number=run.number,
@@ -494,14 +571,22 @@ async def _report(session: AsyncSession, run: DeterminationRun, *, with_ids: boo
         became_ineligible=run.became_ineligible,
     )
     if with_ids and run.previous_run_id is not None:
-        lists = {}
+        lists = listed or {}
         for change in ("became_eligible", "became_ineligible"):
-            stmt = _changed(run, change).order_by(Determination.person_id).limit(MAX_LISTED_IDS)
-            lists[change] = list(await session.scalars(stmt))
+            if change not in lists:
+                lists[change] = await _first_changed(session, run, change)
         report.became_eligible_ids = lists["became_eligible"]
         report.became_ineligible_ids = lists["became_ineligible"]
         report.ids_truncated = max(run.became_eligible, run.became_ineligible) > MAX_LISTED_IDS
     return report
+
+
+async def _first_changed(session: AsyncSession, run: DeterminationRun, change: Change) -> list[uuid.UUID]:
+    """The first MAX_LISTED_IDS persons who changed so; the run's count spares the query when none did."""
+    if not getattr(run, change):
+        return []
+    stmt = _changed(run, change).order_by(Determination.person_id).limit(MAX_LISTED_IDS)
+    return list(await session.scalars(stmt))
 
 
 async def get_run(session: AsyncSession, actor: Actor, program_id: uuid.UUID, run_id: uuid.UUID) -> RunRead:
@@ -689,12 +774,15 @@ async def _list_newly(
     old: ColumnElement[bool],
     site_id: uuid.UUID | None,
 ) -> None:
-    def ids(condition: ColumnElement[bool]) -> Select[Any]:
+    async def ids(count: int | None, condition: ColumnElement[bool]) -> list[uuid.UUID]:
+        if not count:  # the count said none: no second scan of the persons to list nobody
+            return []
         scope = _in_scope(site_id)
-        return select(Person.id).where(*scope, condition).order_by(Person.id).limit(MAX_LISTED_IDS)
+        stmt = select(Person.id).where(*scope, condition).order_by(Person.id).limit(MAX_LISTED_IDS)
+        return list(await session.scalars(stmt))
 
-    result.newly_eligible_ids = list(await session.scalars(ids(and_(new, not_(old)))))
-    result.newly_ineligible_ids = list(await session.scalars(ids(and_(old, not_(new)))))
+    result.newly_eligible_ids = await ids(result.newly_eligible, and_(new, not_(old)))
+    result.newly_ineligible_ids = await ids(result.newly_ineligible, and_(old, not_(new)))
     result.ids_truncated = max(result.newly_eligible or 0, result.newly_ineligible or 0) > MAX_LISTED_IDS
     listed = [*result.newly_eligible_ids, *result.newly_ineligible_ids]
     if listed:

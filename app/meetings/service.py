@@ -37,6 +37,7 @@ from app.meetings.schemas import (
 from app.pagination import PageParams, encode_cursor, paginate_rows
 from app.security.principal import Actor
 from app.sites import service as site_service
+from app.webhooks import events as webhook_events
 
 # Which status a meeting may move to from each status; staying put is always allowed.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -260,6 +261,7 @@ async def create_meeting(session: AsyncSession, actor: Actor, data: MeetingCreat
     await _record(
         session, actor, meeting.id, "meeting.create", "meeting", meeting.id, _created(meeting, MEETING_FIELDS)
     )
+    await webhook_events.meeting_changed(session, "meeting.created", meeting)
     return meeting
 
 
@@ -300,6 +302,7 @@ async def update_meeting(
     diff = _apply(meeting, changes)
     await session.flush()
     await _record(session, actor, meeting.id, action, "meeting", meeting.id, diff)
+    await webhook_events.meeting_changed(session, "meeting.updated", meeting, changed=list(diff))
     return meeting
 
 
@@ -693,6 +696,7 @@ async def update_action_item(
     diff = _apply(item, changes)
     await session.flush()
     await _record(session, actor, meeting_id, "meeting.action_item.update", "action_item", item.id, diff)
+    await webhook_events.action_item_updated(session, item, changed=list(diff))
     return item
 
 

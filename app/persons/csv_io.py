@@ -1,26 +1,29 @@
-"""Bulk CSV import (all or nothing, every error reported) and export (streamed, formula-safe)."""
+"""Bulk CSV import (read and validated a chunk at a time, every error reported) and export.
+
+Validation has the API's rules: `PersonCreate` decides. Most cells take a fast path built from the
+model's own field rules (lengths, patterns, choices, its validator functions); a row the fast path
+cannot accept outright is validated by the model itself, which also words every error.
+"""
 
 import csv
 import io
+import itertools
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date, datetime
+from types import NoneType, SimpleNamespace, UnionType
+from typing import IO, Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ValidationError
-from sqlalchemy import insert, select
+from pydantic import AfterValidator, AwareDatetime, StringConstraints, ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit import service as audit
-from app.db import utcnow
-from app.ids import uuid7
-from app.persons.models import Person, PersonChange
+from app.persons.models import Person
 from app.persons.schemas import PersonCreate
-from app.persons.service import allocate_registration, decrypt_nik
-from app.regions.models import Region
+from app.persons.service import decrypt_nik
 from app.security import crypto
-from app.security.principal import Actor
-from app.sites.models import Site
 
 IMPORT_COLUMNS = [name for name in PersonCreate.model_fields if name != "site_id"]
 REQUIRED_COLUMNS = {"full_name", "legal_basis"}
@@ -33,9 +36,10 @@ EXPORT_COLUMNS = [
 CHUNK = 1000
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NOT_UTF8 = "the file is not UTF-8"
 
 
-@dataclass
+@dataclass(slots=True)
 class RowError:
     row: int
     column: str | None
@@ -43,30 +47,241 @@ class RowError:
 
 
 @dataclass
-class ParsedImport:
-    rows: list[tuple[int, PersonCreate]] = field(default_factory=list)
+class Chunk:
+    """One stretch of the file: its valid rows as (line, values) and the errors found in it."""
+
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    records: int = 0  # data rows read, valid or not
 
 
-def decode(raw: bytes) -> str:
-    """UTF-8 with or without BOM; anything else is refused, not guessed."""
-    return raw.decode("utf-8-sig")
+# -- the fast path: each cell checked by its field's own rules -----------------------------------
 
 
-def _records(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header = [h.strip() for h in next(reader, [])]
+class _Unsure(Exception):
+    """A value the fast path leaves to the model (which then accepts it or words the error)."""
 
-    def numbered() -> Iterator[tuple[int, list[str]]]:
+
+_BOOLS = {"true": True, "t": True, "yes": True, "y": True, "on": True, "1": True}
+_BOOLS |= {"false": False, "f": False, "no": False, "n": False, "off": False, "0": False}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_AWARE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _as_bool(value: str) -> bool:
+    parsed = _BOOLS.get(value.lower())
+    if parsed is None:
+        raise _Unsure
+    return parsed
+
+
+def _as_date(value: str) -> date:
+    if not _DATE.fullmatch(value):
+        raise _Unsure
+    return date.fromisoformat(value)  # ValueError on a non-date: the model words it
+
+
+def _as_aware(value: str) -> datetime:
+    if not _AWARE.fullmatch(value):
+        raise _Unsure
+    return datetime.fromisoformat(value)
+
+
+_PARSERS: dict[Any, Callable[[str], Any]] = {
+    str: str,
+    date: _as_date,
+    bool: _as_bool,
+    AwareDatetime: _as_aware,
+}
+
+
+def _fast_check(annotation: Any, metadata: list[Any]) -> Callable[[str], Any] | None:
+    """A check of one cell by the field's type and constraints; None when the field has other rules."""
+    if get_origin(annotation) in (Union, UnionType):
+        args = [arg for arg in get_args(annotation) if arg is not NoneType]
+        if len(args) != 1:
+            return None
+        annotation = args[0]
+    if get_origin(annotation) is Annotated:
+        annotation, *inner = get_args(annotation)
+        metadata = [*inner, *metadata]
+    parse = _one_of(get_args(annotation)) if get_origin(annotation) is Literal else _PARSERS.get(annotation)
+    shortest, longest, pattern, after = 0, None, None, []
+    for item in metadata:
+        if isinstance(item, AfterValidator):
+            after.append(item.func)
+        elif isinstance(item, StringConstraints) and not _transforms(item):
+            shortest = item.min_length or 0
+            longest = item.max_length
+            pattern = re.compile(item.pattern) if item.pattern else None
+        else:
+            return None
+    if parse is None:
+        return None
+
+    def check(value: str) -> Any:
+        if len(value) < shortest or (longest is not None and len(value) > longest):
+            raise _Unsure
+        if pattern is not None and not pattern.search(value):
+            raise _Unsure
+        parsed = parse(value)
+        for func in after:
+            parsed = func(parsed)
+        return parsed
+
+    return check
+
+
+def _one_of(choices: tuple[Any, ...]) -> Callable[[str], Any]:
+    allowed = frozenset(choices)
+
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise _Unsure
+        return value
+
+    return parse
+
+
+def _transforms(constraints: StringConstraints) -> bool:
+    return any(
+        getattr(constraints, name, None)
+        for name in ("strip_whitespace", "to_upper", "to_lower", "strict", "ascii_only")
+    )
+
+
+def _unsure() -> Any:
+    raise _Unsure
+
+
+def _fast_checks() -> dict[str, Callable[[str], Any]]:
+    validated = PersonCreate.__pydantic_decorators__.field_validators.values()
+    own_rules = {name for decorator in validated for name in decorator.info.fields}
+    checks = {}
+    for name in IMPORT_COLUMNS:
+        info = PersonCreate.model_fields[name]
+        check = None if name in own_rules else _fast_check(info.annotation, list(info.metadata))
+        if check is not None:
+            checks[name] = check
+    return checks
+
+
+FAST_CHECKS = _fast_checks()
+# Every value a row starts with: the model's defaults (the required fields must come from the file).
+DEFAULTS = {name: info.default for name, info in PersonCreate.model_fields.items() if not info.is_required()}
+REQUIRED_FIELDS = [name for name in IMPORT_COLUMNS if PersonCreate.model_fields[name].is_required()]
+_MODEL_RULES = list(PersonCreate.__pydantic_decorators__.model_validators.values())
+# The fast path runs the model's cross-field rules on its values; other kinds it leaves to the model.
+_FAST_PATH = all(rule.info.mode == "after" for rule in _MODEL_RULES)
+
+
+class RowValidator:
+    """Validate the records of one file: the fast path where it decides, the model otherwise."""
+
+    def __init__(self, header: list[str], site_id: uuid.UUID) -> None:
+        self.header = header
+        self.site_id = site_id
+        self.checks = [(name, FAST_CHECKS.get(name, _unsure)) for name in header]
+
+    def __call__(self, number: int, record: list[str], chunk: Chunk) -> None:
+        if len(record) != len(self.header):
+            chunk.errors.append(
+                RowError(number, None, f"expected {len(self.header)} cells, found {len(record)}")
+            )
+            return
+        try:
+            values = self._fast(record)
+        except (_Unsure, ValueError, AssertionError):
+            values = self._by_model(number, record, chunk)
+        if values is not None:
+            chunk.rows.append((number, values))
+
+    def _fast(self, record: list[str]) -> dict[str, Any]:
+        if not _FAST_PATH:
+            raise _Unsure
+        values = dict(DEFAULTS)
+        for (name, check), cell in zip(self.checks, record, strict=True):
+            cell = cell.strip()
+            if cell:
+                values[name] = check(cell)
+        for name in REQUIRED_FIELDS:
+            if name not in values:
+                raise _Unsure
+        if _MODEL_RULES:
+            facts = SimpleNamespace(**values)
+            for rule in _MODEL_RULES:
+                rule.func(facts)
+        return values
+
+    def _by_model(self, number: int, record: list[str], chunk: Chunk) -> dict[str, Any] | None:
+        cells = {k: v.strip() for k, v in zip(self.header, record, strict=True) if v.strip()}
+        try:
+            person = PersonCreate.model_validate({**cells, "site_id": self.site_id})
+        except ValidationError as exc:
+            for error in exc.errors(include_input=False, include_url=False):
+                column = str(error["loc"][0]) if error["loc"] else None
+                chunk.errors.append(RowError(number, column, error["msg"]))
+            return None
+        return person.model_dump(exclude={"site_id"})
+
+
+# -- reading the file ----------------------------------------------------------------------------
+
+
+class ImportFile:
+    """A CSV import read as a stream (UTF-8, BOM or not, `,` or `;`): the header, then chunks."""
+
+    def __init__(self, source: bytes | IO[bytes], site_id: uuid.UUID) -> None:
+        stream = io.BytesIO(source) if isinstance(source, bytes) else source
+        self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        self.site_id = site_id
+        self.header: list[str] = []
+        self._reader: Any = None
+
+    def read_header(self) -> list[RowError]:
+        """Errors of the header, or of the file as a whole; none means rows may follow."""
+        try:
+            first = self._text.readline()
+            delimiter = ";" if first.count(";") > first.count(",") else ","
+            self._reader = csv.reader(itertools.chain([first], self._text), delimiter=delimiter, strict=True)
+            self.header = [h.strip() for h in next(self._reader, [])]
+        except UnicodeDecodeError:
+            return [RowError(0, None, NOT_UTF8)]
+        except csv.Error as exc:
+            return [RowError(0, None, f"malformed CSV: {exc}")]
+        return _header_errors(self.header)
+
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        """Validated rows, `size` records at a time; a malformed or non-UTF-8 stretch ends the file."""
+        validate = RowValidator(self.header, self.site_id)
+        records = self._numbered()
+        while True:
+            chunk, ended = Chunk(), False
+            try:
+                for number, record in itertools.islice(records, size):
+                    chunk.records += 1
+                    validate(number, record, chunk)
+            except UnicodeDecodeError:
+                chunk.errors.append(RowError(0, None, NOT_UTF8))
+                ended = True
+            except csv.Error as exc:
+                chunk.errors.append(RowError(0, None, f"malformed CSV: {exc}"))
+                ended = True
+            if chunk.records or chunk.errors:
+                yield chunk
+            if ended or chunk.records < size:
+                return
+
+    def _numbered(self) -> Iterator[tuple[int, list[str]]]:
+        """Records with the line each starts on; blank ones skipped (but counted as lines)."""
+        reader = self._reader
         start = reader.line_num + 1
         for record in reader:
             if any(cell.strip() for cell in record):
                 yield start, record
             start = reader.line_num + 1
-
-    return header, numbered()
 
 
 def _header_errors(header: list[str]) -> list[RowError]:
@@ -82,127 +297,7 @@ def _header_errors(header: list[str]) -> list[RowError]:
     return errors
 
 
-def parse(text: str, site_id: uuid.UUID) -> ParsedImport:
-    """Validate every row with the same rules as the API; collect all errors, echo no values."""
-    result = ParsedImport()
-    try:
-        header, records = _records(text)
-        result.errors += _header_errors(header)
-        if result.errors:
-            return result
-        for number, record in records:
-            if len(record) != len(header):
-                result.errors.append(
-                    RowError(number, None, f"expected {len(header)} cells, found {len(record)}")
-                )
-                continue
-            values: dict[str, Any] = {k: v.strip() for k, v in zip(header, record, strict=True) if v.strip()}
-            try:
-                result.rows.append((number, PersonCreate.model_validate({**values, "site_id": site_id})))
-            except ValidationError as exc:
-                for error in exc.errors(include_input=False, include_url=False):
-                    column = str(error["loc"][0]) if error["loc"] else None
-                    result.errors.append(RowError(number, column, error["msg"]))
-    except csv.Error as exc:
-        result.errors.append(RowError(0, None, f"malformed CSV: {exc}"))
-    return result
-
-
-async def check_against_registry(session: AsyncSession, parsed: ParsedImport) -> None:
-    """Region codes, NIK provinces, and NIK duplicates inside the file and against the registry."""
-    regions = {code: level for code, level in await session.execute(select(Region.code, Region.level))}
-    seen: dict[str, int] = {}
-    for number, person in parsed.rows:
-        for column in ("origin_region_code", "domicile_region_code"):
-            code = getattr(person, column)
-            if code is not None and regions.get(code) != "regency":
-                parsed.errors.append(RowError(number, column, "not a known regency/city code"))
-        if person.nik is None:
-            continue
-        if regions.get(person.nik[:2]) != "province":
-            parsed.errors.append(
-                RowError(number, "nik", "the first two digits are not a known province code")
-            )
-        index = crypto.blind_index(person.nik)
-        if index in seen:
-            parsed.errors.append(RowError(number, "nik", f"same NIK as row {seen[index]}"))
-        seen[index] = number
-    indexes = list(seen)
-    for start in range(0, len(indexes), CHUNK):
-        chunk = indexes[start : start + CHUNK]
-        taken = await session.scalars(select(Person.nik_blind_index).where(Person.nik_blind_index.in_(chunk)))
-        for index in taken:
-            parsed.errors.append(RowError(seen[index], "nik", "a person with this NIK is already registered"))
-    parsed.errors.sort(key=lambda e: (e.row, e.column or ""))
-
-
-def _row_values(
-    person: PersonCreate, person_id: uuid.UUID, seq: int, number: str, actor: Actor
-) -> dict[str, Any]:
-    values = person.model_dump(exclude={"nik", "kk_number"})
-    now = utcnow()
-    nik = person.nik
-    return {
-        **values,
-        "id": person_id,
-        "registration_seq": seq,
-        "registration_number": number,
-        "nik_ciphertext": crypto.encrypt(nik, person_id, "nik") if nik else None,
-        "nik_blind_index": crypto.blind_index(nik) if nik else None,
-        "nik_last4": nik[-4:] if nik else None,
-        "nik_region_code": f"{nik[:2]}.{nik[2:4]}" if nik else None,
-        "kk_ciphertext": crypto.encrypt(person.kk_number, person_id, "kk_number")
-        if person.kk_number
-        else None,
-        "identity_verified_at": now if person.identity_verified else None,
-        "identity_verified_by": actor.id if person.identity_verified else None,
-        "status": "registered",
-        "status_changed_at": now,
-        "restricted": False,
-        "created_by": actor.id,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-async def write(
-    session: AsyncSession,
-    actor: Actor,
-    site: Site,
-    rows: list[tuple[int, PersonCreate]],
-    progress: Callable[[int], None] | None = None,
-) -> list[uuid.UUID]:
-    """Insert validated rows in bulk, in the caller's transaction; one audit event lists them all."""
-    numbers = await allocate_registration(session, site, len(rows)) if rows else []
-    ids: list[uuid.UUID] = []
-    for start in range(0, len(rows), CHUNK):
-        batch, persons, changes = rows[start : start + CHUNK], [], []
-        for (_, person), (seq, number) in zip(batch, numbers[start : start + CHUNK], strict=True):
-            person_id = uuid7()
-            persons.append(_row_values(person, person_id, seq, number, actor))
-            changes.append(
-                {
-                    "id": uuid7(),
-                    "person_id": person_id,
-                    "occurred_at": utcnow(),
-                    "kind": "created",
-                    "new_value": number,
-                    "actor_kind": actor.kind,
-                    "actor_id": actor.id,
-                    "source": "import",
-                }
-            )
-            ids.append(person_id)
-        # render_nulls: one executemany per chunk, not a new statement whenever the empty fields differ.
-        await session.execute(insert(Person).execution_options(render_nulls=True), persons)
-        await session.execute(insert(PersonChange).execution_options(render_nulls=True), changes)
-        if progress:
-            progress(len(ids))
-    await audit.record(
-        session, actor, "person.import", resource_type="site", resource_id=site.id, person_ids=ids
-    )
-    return ids
+# -- export ---------------------------------------------------------------------------------------
 
 
 def _safe(value: Any) -> str:

@@ -73,7 +73,12 @@ FiltersDep = Annotated[PersonFilters, Depends(_filters)]
 async def _view(
     session: SessionDep, actor: Actor, found: Found, warnings: list[str] | None = None
 ) -> AnyPersonRead:
-    referrals = {} if actor.is_partner else await service.active_referrals(session, [found.person.id])
+    if actor.is_partner:
+        referrals = {}
+    elif found.referrals is not None:
+        referrals = {found.person.id: found.referrals}
+    else:
+        referrals = await service.active_referrals(session, [found.person.id])
     return presenter.present(found, actor, referrals, warnings)
 
 

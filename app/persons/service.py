@@ -32,6 +32,7 @@ from app.security import crypto
 from app.security.principal import Actor
 from app.sites import service as site_service
 from app.sites.models import Site
+from app.webhooks import events as webhook_events
 
 # Fields whose old and new values the history shows masked, and which erasure wipes.
 MASKED_IN_HISTORY = {"nik", "kk_number"}
@@ -73,6 +74,8 @@ class Found:
 
     person: Person
     referral: Referral | None
+    # Staff reads: the person's active referrals, when loaded with the person (None: not loaded).
+    referrals: list[Referral] | None = None
 
 
 def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
@@ -94,24 +97,37 @@ async def find(
     *,
     reason: str | None = None,
     for_update: bool = False,
+    with_referrals: bool = False,
 ) -> Found:
-    """The person behind `ref` (a partner's pseudonym, or the real id for staff); 404 if not visible."""
+    """The person behind `ref` (a partner's pseudonym, or the real id for staff); 404 if not visible.
+
+    `with_referrals` loads a staff reader's view of the active referrals in the same query.
+    """
     if actor.is_partner:
         stmt = visible(select(Person, Referral), actor).where(Referral.pseudonym == ref)
+    elif with_referrals:
+        stmt = (
+            select(Person, Referral)
+            .outerjoin(Referral, (Referral.person_id == Person.id) & Referral.ended_at.is_(None))
+            .where(Person.id == ref)
+            .order_by(Referral.referred_at)
+        )
     else:
         stmt = select(Person, None).where(Person.id == ref)
     if for_update and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Person)
-    row = (await session.execute(stmt)).first()
-    if row is None:
+    rows = (await session.execute(stmt)).all()
+    if not rows:
         raise PersonNotFound(resource_type="person", resource_id=ref)
-    person, referral = row
+    person, referral = rows[0]
     if person.restricted and not reason:
         raise RestrictedRecord(
             "This record is restricted: state the purpose in the `reason` parameter.",
             resource_type="person",
             resource_id=ref,
         )
+    if with_referrals and not actor.is_partner:
+        return Found(person, None, [r for _, r in rows if r is not None])
     return Found(person, referral)
 
 
@@ -135,7 +151,21 @@ async def _check_nik(session: AsyncSession, actor: Actor, value: str, person_id:
     )
     if existing is not None and existing != person_id:
         extra = {"existing_id": str(existing)} if not actor.is_partner else {}
-        raise DuplicateNik("A person with this NIK is already registered.", extra=extra)
+
+        async def trace(db: AsyncSession) -> None:
+            # The refusal tells who holds the NIK: a read of that person, kept past the rollback.
+            await audit.record(
+                db,
+                actor,
+                "person.nik_match",
+                resource_type="person",
+                resource_id=existing,
+                person_ids=[existing],
+                outcome="denied",
+                status_code=DuplicateNik.status,
+            )
+
+        raise DuplicateNik("A person with this NIK is already registered.", extra=extra, durable=[trace])
 
 
 async def _check_regions(session: AsyncSession, data: dict[str, Any]) -> None:
@@ -221,7 +251,14 @@ def _shown(field: str, value: Any) -> str | None:
 
 
 async def update(
-    session: AsyncSession, actor: Actor, ref: uuid.UUID, data: PersonUpdate, expected: int
+    session: AsyncSession,
+    actor: Actor,
+    ref: uuid.UUID,
+    data: PersonUpdate,
+    expected: int,
+    *,
+    source: str = "api",
+    reason: str | None = None,
 ) -> tuple[Person, list[str]]:
     """Apply the fields sent (If-Match must name the current version); each change goes to history."""
     person = (await find(session, actor, ref, reason="update")).person
@@ -247,6 +284,8 @@ async def update(
                 field=field,
                 old_value=_shown(field, old),
                 new_value=_shown(field, new),
+                reason=reason,
+                source=source,
             )
         )
     if person.legal_basis == "consent" and person.consent_at is None:
@@ -309,6 +348,7 @@ async def apply_status_change(
             source=source,
         )
     )
+    await webhook_events.person_status_changed(session, person, old, to_status, occurred_on or date.today())
 
 
 async def change_status(
@@ -355,8 +395,8 @@ async def history(
 
 
 async def get(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str | None) -> Found:
-    """Read one person; the read is audited."""
-    found = await find(session, actor, ref, reason=reason)
+    """Read one person (with its active referrals for staff); the read is audited."""
+    found = await find(session, actor, ref, reason=reason, with_referrals=True)
     await audit.record(
         session,
         actor,
@@ -500,6 +540,7 @@ async def refer(
         _record(person.id, actor, "referral", field="referrals", new_value=str(agency_id), reason=reason)
     )
     await session.flush()
+    await webhook_events.person_referred(session, person, referral)
     await audit.record(
         session, actor, "person.refer", resource_type="person", resource_id=person.id, person_ids=[person.id]
     )
@@ -589,6 +630,9 @@ async def erase(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str
         .values(ended_at=utcnow())
     )
     session.add(_record(person.id, actor, "erasure", reason=reason))
+    from app.change_requests import service as change_requests  # noqa: PLC0415 - it imports this module
+
+    await change_requests.forget_person(session, actor, person.id)
     await session.flush()
     await audit.record(
         session,

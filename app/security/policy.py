@@ -59,6 +59,14 @@ POLICY: dict[str, frozenset[Role]] = {
     "repatriations:confirm": frozenset({Role.admin, Role.officer, Role.partner}),
     "assistance:read": frozenset({Role.admin, Role.officer, Role.auditor}),
     "assistance:write": STAFF,
+    # Partners propose changes of persons referred to their agency (and may withdraw them) and read
+    # only their agency's requests; officers decide. Staff change persons directly instead.
+    "change_requests:create": frozenset({Role.partner}),
+    "change_requests:read": frozenset({Role.admin, Role.officer, Role.partner, Role.auditor}),
+    "change_requests:decide": STAFF,
+    # Partners manage only their own agency's webhooks (others' are 404), which receive only what
+    # the agency may read; admins manage all, including staff-view ones.
+    "webhooks:manage": frozenset({Role.admin, Role.partner}),
 }
 
 

@@ -1,0 +1,1 @@
+"""Offline API documentation: Swagger UI and ReDoc from the installed package, no CDN."""

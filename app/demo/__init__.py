@@ -1,0 +1,1 @@
+"""A synthetic Karang Dempel scenario for demos and first steps (`python -m app demo`)."""

@@ -1,0 +1,105 @@
+"""The app's metrics: requests and latency by route template, database pool, webhook backlog."""
+
+import time
+from collections.abc import Iterator
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.middleware import route_template
+
+UNMATCHED = "<unmatched>"
+
+# `*_created` series double the output and Prometheus does not use them (process-wide switch).
+disable_created_metrics()
+
+# (metric, help, pool method): what SQLAlchemy's queue pools report; StaticPool and NullPool have none.
+_POOL_GAUGES = (
+    ("reintegrasi_db_pool_size", "Connections the pool keeps open.", "size"),
+    ("reintegrasi_db_pool_checked_out", "Connections in use by requests.", "checkedout"),
+    ("reintegrasi_db_pool_checked_in", "Idle connections in the pool.", "checkedin"),
+    ("reintegrasi_db_pool_overflow", "Connections open beyond the pool size.", "overflow"),
+)
+
+
+class Metrics:
+    """One registry per app: the suite builds several apps, the global registry refuses duplicates."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "reintegrasi_http_requests",
+            "HTTP requests answered, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "reintegrasi_http_request_duration_seconds",
+            "Time to answer a request, by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        # Set by each scrape; None while the webhooks domain is absent (then the metric is too).
+        self.webhook_backlog: float | None = None
+        self.registry.register(_StateCollector(app, self))
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request; `route` is a template, never the raw path or query."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+
+class _StateCollector(Collector):
+    """Gauges read at scrape time: the engine is replaced in tests, so it is looked up each time."""
+
+    def __init__(self, app: FastAPI, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    def describe(self) -> list[Metric]:
+        return []  # names vary with the pool class; nothing to check for duplicates
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self.app.state.engine.sync_engine.pool
+        for name, documentation, method in _POOL_GAUGES:
+            read = getattr(pool, method, None)
+            if callable(read):
+                # A queue pool's overflow counts up from -size until the pool is full.
+                value = max(read(), 0) if method == "overflow" else read()
+                yield GaugeMetricFamily(name, documentation, value=value)
+        if self.metrics.webhook_backlog is not None:
+            yield GaugeMetricFamily(
+                "reintegrasi_webhook_deliveries_pending",
+                "Webhook deliveries waiting to be sent (NaN: the database did not answer).",
+                value=self.metrics.webhook_backlog,
+            )
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request under its route template (`<unmatched>` for none)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # an exception that escapes becomes the server-error handler's 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = route_template(scope) or UNMATCHED
+            self.metrics.observe(scope["method"], route, status, time.perf_counter() - started)

@@ -1,0 +1,69 @@
+"""GET /metrics in Prometheus text format: 404 unless a token is configured, then Bearer only."""
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from starlette.responses import Response
+
+from app.errors import NotAuthenticated
+from app.metrics.registry import Metrics
+
+log = logging.getLogger("app.metrics")
+
+BACKLOG_TIMEOUT_SECONDS = 2
+
+router = APIRouter(tags=["operations"], include_in_schema=False)
+
+
+class MetricsTokenRequired(NotAuthenticated):
+    title = "Metrics token required"
+
+
+def _check_token(request: Request) -> None:
+    """404 when metrics are off (as for any unknown path); 401 without the configured token."""
+    expected = request.app.state.settings.metrics_token
+    if not expected:
+        raise HTTPException(status_code=404)
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    # Constant-time: the comparison must not tell how much of a guess was right.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise MetricsTokenRequired("Send the metrics token as `Authorization: Bearer <token>`.")
+
+
+def _pending_count() -> Callable[[Any], Awaitable[int]] | None:
+    """The webhooks domain's backlog query, or None while that domain is not installed."""
+    try:
+        from app.webhooks import service
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"app.webhooks", "app.webhooks.service"}:
+            raise
+        return None
+    return getattr(service, "pending_count", None)
+
+
+async def _webhook_backlog(request: Request) -> float | None:
+    """Deliveries waiting; NaN when the database does not answer, so the scrape still succeeds."""
+    pending_count = _pending_count()
+    if pending_count is None:
+        return None
+    try:
+        async with asyncio.timeout(BACKLOG_TIMEOUT_SECONDS), request.app.state.sessionmaker() as session:
+            return float(await pending_count(session))
+    except Exception as exc:  # metrics must answer during an outage, when they matter most
+        log.warning("webhook backlog unavailable", extra={"error": type(exc).__name__})
+        return float("nan")
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Request counts and latencies by route template, database pool usage, webhook backlog."""
+    _check_token(request)
+    app_metrics: Metrics = request.app.state.metrics
+    app_metrics.webhook_backlog = await _webhook_backlog(request)
+    # The classic text format 0.0.4: every Prometheus version and most agents read it.
+    return Response(generate_latest(app_metrics.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -1,0 +1,1 @@
+"""GET /metrics: token guard, request counts by route template, pool and webhook backlog gauges."""
