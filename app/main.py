@@ -77,9 +77,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    # Routes are matched in this order, one by one: the registry's hot reads come early.
     for domain_router in (
         auth_router,
         me_router,
+        persons_router,
         users_router,
         clients_router,
         agencies_router,
@@ -87,7 +89,6 @@ def api_router() -> APIRouter:
         audit_router,
         sites_router,
         meetings_router,
-        persons_router,
         coordinations_router,
         repatriations_router,
         assistance_router,
