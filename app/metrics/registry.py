@@ -12,6 +12,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.middleware import route_template
 
 UNMATCHED = "<unmatched>"
+# The HTTP server passes any token as a method: others share one label, so that a scanner's
+# invented methods cannot grow the registry without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 
 # `*_created` series double the output and Prometheus does not use them (process-wide switch).
 disable_created_metrics()
@@ -48,6 +52,7 @@ class Metrics:
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request; `route` is a template, never the raw path or query."""
+        method = method if method in KNOWN_METHODS else OTHER_METHOD
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 

@@ -1,8 +1,10 @@
-"""The import use case shared by the API and the CLI: read, check and write a chunk at a time.
+"""The import use case shared by the API and the CLI: read, check and write a batch at a time.
 
-All or nothing: the chunks are written in the caller's transaction, and the first error stops the
+All or nothing: the batches are written in the caller's transaction, and the first error stops the
 writing (the rest of the file is still checked, so that every error is reported); the caller's
-rollback then takes back what was written. On PostgreSQL the rows go in with COPY.
+rollback then takes back what was written. On PostgreSQL the rows go in with COPY, and while the
+server stores one batch the next is read, checked and encrypted (in this thread, in slices that
+let the COPY's data flow: no GIL contention, and other requests are served meanwhile).
 """
 
 import asyncio
@@ -34,7 +36,8 @@ from app.sites import service as site_service
 from app.sites.models import Site
 
 MAX_REPORTED_ERRORS = 1000
-CHUNK_ROWS = 5000  # rows read, checked and written at a time: what bounds the memory
+CHUNK_ROWS = 5000  # rows checked against the registry and written at a time: bounds the memory
+SLICE_ROWS = 250  # rows read and prepared between two chances for the event loop to run
 # The audit event of an import lists the persons it created; a large import gets one event per
 # this many persons, so that no single event (a uuid[] row, GIN-indexed) grows with the file.
 AUDIT_IDS_PER_EVENT = 10_000
@@ -100,7 +103,7 @@ async def run_import(
         raise ImportRejected(header_errors, 0)
     regions: dict[str, str] = dict((await session.execute(select(Region.code, Region.level))).all())
     run = _Import(session, actor, site, regions, dry_run=dry_run)
-    await run.consume(file.chunks(CHUNK_ROWS), progress)
+    await run.consume(file.chunks(min(SLICE_ROWS, CHUNK_ROWS)), progress)
     if run.error_count:
         raise ImportRejected(run.errors, run.records, run.error_count)
     if not run.records:
@@ -110,7 +113,7 @@ async def run_import(
 
 
 class _Import:
-    """The state of one import as its chunks go by: errors so far, NIKs seen, rows written."""
+    """The state of one import as its batches go by: errors so far, NIKs seen, rows written."""
 
     def __init__(
         self, session: AsyncSession, actor: Actor, site: Site, regions: dict[str, str], *, dry_run: bool
@@ -127,32 +130,36 @@ class _Import:
         self.line_of_seq = array("L")  # file line of each row written, by registration_seq
         self.audit_ids: list[uuid.UUID] = []
         self.ids = _Ids()
+        self.writer: asyncio.Task[None] | None = None  # the batch being written
 
-    async def consume(self, chunks: Iterator[csv_io.Chunk], progress: Callable[[int], None] | None) -> None:
-        """Take the chunks in order; the next one is read and prepared in a thread meanwhile."""
-        prepared = self._prepared(chunks)
-        pending = asyncio.ensure_future(asyncio.to_thread(next, prepared, None))
+    async def consume(self, slices: Iterator[csv_io.Chunk], progress: Callable[[int], None] | None) -> None:
+        """Take the file a slice at a time into batches; each full batch is checked and written."""
+        batch = self._batch()
         try:
-            while (chunk := await pending) is not None:
-                pending = asyncio.ensure_future(asyncio.to_thread(next, prepared, None))
-                await self._take(chunk)
-                if progress:
-                    progress(self.records)
+            for piece in slices:
+                batch.add(piece, self.regions)
+                if batch.records >= CHUNK_ROWS:
+                    await self._take(batch)
+                    batch = self._batch()
+                    if progress:
+                        progress(self.records)
+                await asyncio.sleep(0)  # the batch being written sends on meanwhile
+            if batch.records or batch.errors:
+                await self._take(batch)
+            await self._settle()
         finally:
-            if not pending.done():  # the thread still reads the file: let it finish first
-                await asyncio.wait([pending])
+            if self.writer is not None:  # leaving on an error: let the COPY end before the rollback
+                await asyncio.wait([self.writer])
+        if progress:
+            progress(self.records)
 
-    def _prepared(self, chunks: Iterator[csv_io.Chunk]) -> Iterator["_Prepared"]:
-        """The CPU-bound part (run in a thread): checks within the chunk, ids, encryption."""
-        for chunk in chunks:
-            prepared = _Prepared(chunk)
-            prepared.check(self.regions)
-            if self.writing and not prepared.errors:
-                prepared.build(self.actor, self.site.id, self.ids)
-            yield prepared
+    def _batch(self) -> "_Batch":
+        return _Batch(self.actor, self.site.id, self.ids if self.writing else None)
 
-    async def _take(self, chunk: "_Prepared") -> None:
+    async def _take(self, chunk: "_Batch") -> None:
+        """Check a batch against the registry and earlier batches; if all is well so far, write it."""
         self.records += chunk.records
+        await self._settle()  # the session is free again
         await self._check_duplicates(chunk)
         if chunk.errors:
             chunk.errors.sort(key=_error_order)
@@ -163,10 +170,16 @@ class _Import:
             self.unwritten = {}
             self._remember(chunk.firsts)
         elif self.writing and chunk.persons:
-            await self._write(chunk)
+            self.writer = asyncio.create_task(self._write(chunk))
 
-    async def _check_duplicates(self, chunk: "_Prepared") -> None:
-        """NIKs of earlier chunks (in memory or written) and of the registry."""
+    async def _settle(self) -> None:
+        """Wait for the batch being written (its errors are raised here)."""
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            await writer
+
+    async def _check_duplicates(self, chunk: "_Batch") -> None:
+        """NIKs of earlier batches (in memory or written) and of the registry."""
         firsts = chunk.firsts
         if self.unwritten is not None:
             firsts = []
@@ -206,8 +219,8 @@ class _Import:
         stmt = select(column, Person.site_id, Person.registration_seq).where(where)
         return [tuple(row) for row in await self.session.execute(stmt)]
 
-    async def _write(self, chunk: "_Prepared") -> None:
-        """Number and insert a chunk's rows and their history entries, in the caller's transaction."""
+    async def _write(self, chunk: "_Batch") -> None:
+        """Number and insert a batch's rows and their history entries, in the caller's transaction."""
         numbers = await allocate_registration(self.session, self.site, len(chunk.persons))
         if self.first_seq is None:
             self.first_seq = numbers[0][0]
@@ -267,22 +280,32 @@ class _Import:
         )
 
 
-class _Prepared:
-    """A chunk after the checks that need no database, with its rows ready to insert."""
+class _Batch:
+    """Rows on their way in: checked as far as can be without the database, and made ready to insert."""
 
-    def __init__(self, chunk: csv_io.Chunk) -> None:
-        self.rows = chunk.rows
-        self.errors = chunk.errors
-        self.records = chunk.records
+    def __init__(self, actor: Actor, site_id: uuid.UUID, ids: "_Ids | None") -> None:
+        self.actor, self.site_id = actor, site_id
+        self.ids = ids  # None: nothing is to be written, so no rows are built
+        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.errors: list[csv_io.RowError] = []
+        self.records = 0
+        self.first_line: dict[str, int] = {}  # the line of each NIK's first row, by blind index
         self.firsts: list[tuple[int, str]] = []  # (line, blind index) of each NIK's first row
-        self.persons: list[dict[str, Any]] = []
-        self.changes: list[dict[str, Any]] = []
+        self.persons: list[tuple[Any, ...]] = []  # records as PERSON_FIELDS but the last two
+        self.changes: list[tuple[Any, ...]] = []  # records as CHANGE_FIELDS but the last
 
-    def check(self, regions: dict[str, str]) -> None:
-        """Region codes, NIK provinces and NIKs twice in the chunk (the rest needs the database)."""
-        first_line: dict[str, int] = {}
-        errors = self.errors
-        for line, values in self.rows:
+    def add(self, piece: csv_io.Chunk, regions: dict[str, str]) -> None:
+        self.records += piece.records
+        self.rows += piece.rows
+        self.errors += piece.errors
+        self._check(piece.rows, regions)
+        if self.ids is not None and not self.errors:
+            self._build(piece.rows, self.ids)
+
+    def _check(self, rows: list[tuple[int, dict[str, Any]]], regions: dict[str, str]) -> None:
+        """Region codes, NIK provinces and NIKs twice in the batch (the rest needs the database)."""
+        errors, first_line = self.errors, self.first_line
+        for line, values in rows:
             for column in ("origin_region_code", "domicile_region_code"):
                 code = values[column]
                 if code is not None and regions.get(code) != "regency":
@@ -301,14 +324,13 @@ class _Prepared:
                 else:
                     errors.append(csv_io.RowError(line, "nik", f"same NIK as row {earlier}"))
 
-    def build(self, actor: Actor, site_id: uuid.UUID, ids: "_Ids") -> None:
+    def _build(self, rows: list[tuple[int, dict[str, Any]]], ids: "_Ids") -> None:
         """Records of the persons and of their `created` history entries, but for the numbers."""
-        now = utcnow()
-        new_ids = ids.take(2 * len(self.rows))
-        person_ids, change_ids = new_ids[0::2], new_ids[1::2]
+        actor, now = self.actor, utcnow()
+        new_ids = ids.take(2 * len(rows))
         history = (now, "created", None, None, None, None, actor.kind, actor.id, "import")
-        for (_, values), person_id, change_id in zip(self.rows, person_ids, change_ids, strict=True):
-            self.persons.append(_person_record(values, person_id, site_id, actor, now))
+        for (_, values), person_id, change_id in zip(rows, new_ids[0::2], new_ids[1::2], strict=True):
+            self.persons.append(_person_record(values, person_id, self.site_id, actor, now))
             self.changes.append((change_id, person_id, *history))
 
 
@@ -358,26 +380,27 @@ def _person_record(
 
 
 class _Ids:
-    """Version 7 UUIDs for the rows of one import, increasing in file order, drawn a chunk at a time.
+    """Version 7 UUIDs for the rows of one import, increasing in file order, made a slice at a time.
 
-    One `uuid7()` per chunk fixes the time; each next id adds a random step of up to 2**56 to the
-    74 bits below the millisecond (RFC 9562, method 3): ordered, unguessable from a neighbour, and
-    far cheaper than a `uuid7()` call per row.
+    One `uuid7()` per slice fixes the time; each next id adds a random step of up to 2**56 to the
+    74 bits below the millisecond (RFC 9562, method 3): ordered, not guessable from a neighbour,
+    and a fraction of the cost of a `uuid7()` call per row. asyncpg's own UUID class (a subclass
+    of uuid.UUID) is also what its COPY encodes fastest.
     """
 
     STEP_BYTES = 7
 
     def __init__(self) -> None:
-        self.last = 0  # the 122 bits (time and counter) of the last id given out
+        self.floor = 0  # the least value (time and counter bits) the next id may take
 
     def take(self, count: int) -> list[uuid.UUID]:
-        value = max(_unversioned(uuid7().int), self.last + 1)
+        value = max(_unversioned(uuid7().int), self.floor)
         steps = os.urandom(self.STEP_BYTES * count)
         ids = []
         for start in range(0, len(steps), self.STEP_BYTES):
             ids.append(PgUUID(_versioned(value).to_bytes(16)))
             value += int.from_bytes(steps[start : start + self.STEP_BYTES]) + 1
-        self.last = value
+        self.floor = value
         return ids
 
 

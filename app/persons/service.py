@@ -631,8 +631,10 @@ async def erase(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str
     )
     session.add(_record(person.id, actor, "erasure", reason=reason))
     from app.change_requests import service as change_requests  # noqa: PLC0415 - it imports this module
+    from app.eligibility import service as eligibility  # noqa: PLC0415 - it imports this module
 
     await change_requests.forget_person(session, actor, person.id)
+    await eligibility.forget_person(session, person.id)
     await session.flush()
     await audit.record(
         session,

@@ -5,6 +5,7 @@ name stay the URL's, so certificates are checked as usual). Only the status code
 receiver's body is never downloaded nor stored.
 """
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,21 +51,42 @@ def _pinned(url: str, address: targets.IPAddress) -> tuple[httpx.URL, dict[str, 
 
 
 async def send(
-    http: httpx.AsyncClient, url: str, secret: str, message_id: str, body: bytes, *, allow_private: bool
+    http: httpx.AsyncClient,
+    url: str,
+    secret: str,
+    message_id: str,
+    body: bytes,
+    *,
+    allow_private: bool,
+    deadline: float,
 ) -> Outcome:
-    """POST the signed body once; any answer but 2xx, and any error, is a failed attempt."""
+    """POST the signed body once; any answer but 2xx, and any error, is a failed attempt.
+
+    The whole attempt (lookup, connect, TLS, status line and headers) must end within `deadline`
+    seconds: the client's timeouts hold per read, and a receiver answering a byte at a time would
+    otherwise hold the worker, and every other delivery of its batch, past its lease.
+    """
     started = time.monotonic()
+    try:
+        async with asyncio.timeout(deadline):
+            code, error = await _post(http, url, secret, message_id, body, allow_private=allow_private)
+    except TimeoutError:
+        code, error = None, "Timeout"
+    except Exception as exc:  # noqa: BLE001 - one receiver's failure must not end the batch's round
+        code, error = None, type(exc).__name__
+    elapsed = int((time.monotonic() - started) * 1000)
+    return Outcome(code, elapsed, error[:MAX_ERROR_CHARS] if error else None)
 
-    def outcome(status_code: int | None, error: str | None) -> Outcome:
-        elapsed = int((time.monotonic() - started) * 1000)
-        return Outcome(status_code, elapsed, error[:MAX_ERROR_CHARS] if error else None)
 
+async def _post(
+    http: httpx.AsyncClient, url: str, secret: str, message_id: str, body: bytes, *, allow_private: bool
+) -> tuple[int | None, str | None]:
+    """The status code, or the error, of one POST to the first vetted address that connects."""
     try:
         target = await targets.vet(url, allow_private=allow_private)
     except targets.TargetRefused as exc:
-        return outcome(None, f"TargetRefused: {exc}")
+        return None, f"TargetRefused: {exc}"
     headers = signed_headers(secret, message_id, body.decode())
-    error = "ConnectError"
     for address in target.addresses:
         pinned, host, extensions = _pinned(url, address)
         request = http.build_request(
@@ -75,8 +97,8 @@ async def send(
         except httpx.ConnectError:
             continue  # the next address of the host, if any
         except httpx.HTTPError as exc:
-            return outcome(None, type(exc).__name__)
+            return None, type(exc).__name__
         await response.aclose()
         code = response.status_code
-        return outcome(code, None if 200 <= code < 300 else f"HTTP {code}")
-    return outcome(None, error)
+        return code, None if 200 <= code < 300 else f"HTTP {code}"
+    return None, "ConnectError"

@@ -7,12 +7,23 @@ changes between check and connect (rebinding) cannot point it at the internal ne
 
 import asyncio
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 RESOLVE_TIMEOUT_SECONDS = 5.0
+# IPv6 forms whose last 32 bits are an IPv4 address that a NAT64 gateway (RFC 6052) or an SIIT
+# translator would connect to: that IPv4 address is the one to check.
+_CARRIES_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+# Never a public receiver, whatever the Python version's tables say: IPv4-compatible addresses
+# (deprecated by RFC 4291) and local-use NAT64 (RFC 8215), which the operator's own gateway translates.
+_NEVER_PUBLIC = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# Characters no valid URL holds: urlsplit drops some of them silently, the HTTP client refuses them.
+_UNSAFE_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f]")
 
 
 class TargetRefused(ValueError):
@@ -28,10 +39,22 @@ class Target:
     addresses: tuple[IPAddress, ...]
 
 
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address that a mapped, 6to4, NAT64 or translated IPv6 address leads to."""
+    direct = address.ipv4_mapped or address.sixtofour
+    if direct is not None:
+        return direct
+    if any(address in network for network in _CARRIES_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _internal(address: IPAddress) -> bool:
     """Loopback, private, link-local, multicast, reserved, unspecified, shared (CGNAT)..."""
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
+        if address.teredo or any(address in network for network in _NEVER_PUBLIC):
+            return True
+        embedded = _embedded_ipv4(address)
         if embedded is not None and _internal(embedded):
             return True
     return not address.is_global or address.is_multicast
@@ -39,10 +62,13 @@ def _internal(address: IPAddress) -> bool:
 
 def parse(url: str, *, allow_private: bool) -> tuple[str, str, int]:
     """Scheme, host and port of an acceptable URL; TargetRefused otherwise (no network access)."""
+    if _UNSAFE_CHARS.search(url):
+        raise TargetRefused("must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+        httpx.URL(url)  # the sender's parser must accept it as well
+    except (ValueError, httpx.InvalidURL) as exc:
         raise TargetRefused("is not a valid URL") from exc
     scheme = parts.scheme.lower()
     if scheme != "https" and not (allow_private and scheme == "http"):

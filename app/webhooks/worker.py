@@ -170,9 +170,12 @@ async def run_once(
     if not claimed:
         return 0
     allow_private = settings.webhook_allow_private_targets
+    deadline = settings.webhook_timeout_seconds  # well within the lease (see _lease)
     outcomes = await asyncio.gather(
         *(
-            delivery.send(http, c.url, c.secret, str(c.id), c.body, allow_private=allow_private)
+            delivery.send(
+                http, c.url, c.secret, str(c.id), c.body, allow_private=allow_private, deadline=deadline
+            )
             for c in claimed
         )
     )

@@ -245,3 +245,25 @@ async def test_the_current_determination_is_what_the_coordination_service_reads(
     newer = await make_rule_set(client, callers, program["id"], PEM_RULE, effective_from="2018-01-01")
     await activate(client, callers, program["id"], newer["id"])
     assert await current(resident) is False
+
+
+async def test_erasure_empties_the_facts_of_earlier_determinations_and_keeps_the_outcome(client, callers):
+    site = await make_site(client, callers)
+    person = (await make_person(client, callers, site["id"], identity_verified=True))["id"]
+    other = (await make_person(client, callers, site["id"], identity_verified=True))["id"]
+    program, _ = await active_program(client, callers)
+    run = (await _run(client, callers.officer, program["id"])).json()
+
+    erased = await client.post(
+        f"/api/v1/persons/{person}/erasure",
+        json={"reason": "permintaan subjek data"},
+        headers=callers.admin.headers,
+    )
+    assert erased.status_code == 200, erased.text
+
+    items = {
+        d["person_id"]: d
+        for d in await _determinations(client, callers.officer, program["id"], run_id=run["id"])
+    }
+    assert items[person]["facts"] == {} and items[person]["eligible"] is True
+    assert items[other]["facts"] != {}

@@ -116,6 +116,26 @@ async def test_unmatched_paths_share_one_series(metrics_on, client):
     assert not any(path in after for path in paths)
 
 
+async def test_unknown_methods_share_one_series(metrics_on, client):
+    # Any token is a method to the HTTP server: a scanner's inventions must not grow the registry.
+    methods = [f"UJI{uuid.uuid4().hex[:8].upper()}" for _ in range(3)]
+    before = await scrape(client)
+    for method in methods:
+        assert (await client.request(method, "/api/v1/persons")).status_code in (404, 405)
+    after = await scrape(client)
+    assert not any(method in after for method in methods)
+
+    def other(exposition: str) -> float:
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(exposition)
+            for sample in family.samples
+            if sample.name == REQUESTS and sample.labels["method"] == "OTHER"
+        )
+
+    assert other(after) - other(before) == 3
+
+
 async def test_server_errors_are_counted_as_500(metrics_on, client):
     async def explode() -> None:
         raise RuntimeError("boom")

@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import time
 import uuid
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from app.cli import parser
 from app.db import utcnow
 from app.webhooks import service as webhook_service
 from app.webhooks import worker
+from app.webhooks.models import WebhookSubscription
 from tests.coordination.helpers import set_status
 from tests.persons.helpers import make_person, make_site
 from tests.webhooks import WEBHOOKS, deliveries, hook_url, received, run_worker, subscribe
@@ -205,3 +207,51 @@ async def test_the_worker_runs_beside_the_api_when_the_setting_is_on(app, client
             await asyncio.sleep(0.05)
     assert len(receiver.log) == 1
     assert parser().parse_args(["worker"]).func.__name__ == "webhook_worker"
+
+
+async def test_a_stored_url_the_sender_cannot_use_fails_only_its_own_delivery(app, client, callers, receiver):
+    receiver.expect_request("/hook", method="POST").respond_with_data("ok")
+    good = await subscribe(client, callers.admin, hook_url(receiver), ["person.status_changed"])
+    bad = await subscribe(client, callers.admin, hook_url(receiver, "/other"), ["person.status_changed"])
+    # A URL with a control character (saved by hand, or before the API refused them): urlsplit
+    # accepts it, the HTTP client does not. It must not take the other deliveries down with it.
+    async with app.state.sessionmaker() as session, session.begin():
+        row = await session.get(WebhookSubscription, uuid.UUID(bad["id"]))
+        row.url = hook_url(receiver, "/oth\x01er")
+    await _status_change(client, callers)
+
+    assert await run_worker(app) == 2
+    assert len(received(receiver, "/hook")) == 1
+    rows = {str(row.subscription_id): row for row in await deliveries(app)}
+    assert rows[good["id"]].status == "delivered"
+    refused = rows[bad["id"]]
+    assert (refused.status, refused.attempt_count) == ("pending", 1)
+    assert refused.last_error.startswith("TargetRefused")
+
+
+async def test_a_receiver_that_answers_byte_by_byte_cannot_hold_the_worker(app, client, callers):
+    """Each byte comes well within the read timeout; the attempt as a whole still ends on time."""
+
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        try:
+            for byte in b"HTTP/1.1 200 OK\r\nX-Uji: " + b"a" * 400:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(drip, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    app.state.settings = app.state.settings.model_copy(update={"webhook_timeout_seconds": 0.5})
+    async with server:
+        await subscribe(client, callers.admin, f"http://127.0.0.1:{port}/hook", ["person.status_changed"])
+        await _status_change(client, callers)
+        started = time.monotonic()
+        assert await asyncio.wait_for(run_worker(app), 15) == 1
+        assert time.monotonic() - started < 5
+    [row] = await deliveries(app)
+    assert (row.status, row.attempt_count, row.last_error) == ("pending", 1, "Timeout")

@@ -4,8 +4,10 @@ import json
 import uuid
 
 import pytest
+from sqlalchemy import update
 from standardwebhooks.webhooks import Webhook
 
+from app.persons.models import Referral
 from app.security import crypto
 from tests.coordination.helpers import make_batch, make_case, make_counterpart, set_status, verified_person
 from tests.meetings import add_participant, create_meeting
@@ -58,6 +60,24 @@ async def test_a_partner_hears_only_of_persons_referred_to_it_under_its_own_id(
     staff_bodies = [body.decode() for body, _ in received(receiver, "/staff")]
     assert any(seen["id"] in body for body in staff_bodies)
     assert not any("Warga Uji" in body or nik in body for body in staff_bodies)
+
+
+async def test_a_partners_person_id_is_the_one_its_api_answers_to(app, client, callers):
+    """The referral's stored id, not one computed again (it would change with the secret key)."""
+    partner = await subscribe(client, callers.partner_a, "http://127.0.0.1:9/p", ["person.status_changed"])
+    site = await make_site(client, callers)
+    person = await make_person(client, callers, site["id"], full_name="Warga Uji 303")
+    await refer(client, callers, person["id"], callers.agency_a)
+    stored = uuid.uuid4()  # as if the referral had been made under an earlier secret key
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Referral).where(Referral.person_id == uuid.UUID(person["id"])).values(pseudonym=stored)
+        )
+    assert await partner_id(client, callers.partner_a, "Warga Uji 303") == str(stored)
+
+    await set_status(client, callers, person["id"], "verified")
+    [row] = await deliveries(app, partner["id"])
+    assert row.payload["person_id"] == str(stored)
 
 
 async def test_a_restricted_person_is_not_pushed_to_partners(app, client, callers):

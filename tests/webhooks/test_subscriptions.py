@@ -153,9 +153,13 @@ async def test_a_changed_url_is_checked_too(app, client, callers, private_target
 def test_the_guard_classifies_addresses():
     internal = ["127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.0.1", "169.254.1.1", "100.64.0.1", "0.0.0.0"]  # noqa: S104
     internal += ["224.0.0.1", "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1", "2002:7f00:1::", "240.0.0.1"]
+    # IPv6 forms that a NAT64 gateway or SIIT translator turns into the IPv4 address they carry,
+    # IPv4-compatible (deprecated) and local-use NAT64 addresses, and Teredo tunnels.
+    internal += ["64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b::a9fe:a9fe", "::ffff:0:7f00:1", "::ffff:0:a00:1"]
+    internal += ["::7f00:1", "::808:808", "64:ff9b:1::808:808", "2001:0:4136:e378:8000:63bf:3fff:fdd2"]
     for address in internal:
         assert targets._internal(ipaddress.ip_address(address)), address
-    for address in ("8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"):
+    for address in ("8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "64:ff9b::808:808", "::ffff:8.8.8.8"):
         assert not targets._internal(ipaddress.ip_address(address)), address
 
 
@@ -170,6 +174,9 @@ async def test_bad_input_is_a_problem_and_changes_nothing(app, client, callers):
         {"url": RECEIVER, "event_types": ["person.referred", "person.referred"]},
         {"url": RECEIVER, "event_types": ["person.referred"], "secret": "whsec_mine"},
         {"url": "x" * 3000, "event_types": ["person.referred"]},
+        # Control characters: urlsplit drops some silently, the sender's URL parser refuses them.
+        {"url": RECEIVER + "\u0001", "event_types": ["person.referred"]},
+        {"url": "http://127.0.0.1:9\t/hook", "event_types": ["person.referred"]},
         {"url": RECEIVER, "event_types": ["person.referred"], "agency_id": str(uuid.uuid4())},
     ):
         assert_problem(await client.post(WEBHOOKS, json=body, headers=admin), 422)
