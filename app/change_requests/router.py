@@ -75,19 +75,30 @@ async def list_person_change_requests(
 
 @router.get("", response_model=Page[ChangeRequestRead])
 async def list_change_requests(
-    session: SessionDep, actor: Permitted("change_requests:read"), page: PageDep, filters: FiltersDep
+    session: SessionDep,
+    actor: Permitted("change_requests:read"),
+    page: PageDep,
+    filters: FiltersDep,
+    reason: ReasonQuery = None,
 ) -> Page[ChangeRequestRead]:
-    """Change requests, oldest first (partners: their agency's; `person_id` is then their own id)."""
-    requests, cursor = await service.list_requests(session, actor, page, filters)
+    """Change requests, oldest first (partners: their agency's; `person_id` is then their own id).
+
+    Requests of restricted persons are listed only with a stated `reason`.
+    """
+    requests, cursor = await service.list_requests(session, actor, page, filters, reason)
     return _page(requests, actor, cursor)
 
 
 @router.get("/{request_id}", response_model=ChangeRequestRead)
 async def get_change_request(
-    request_id: uuid.UUID, session: SessionDep, actor: Permitted("change_requests:read"), response: Response
+    request_id: uuid.UUID,
+    session: SessionDep,
+    actor: Permitted("change_requests:read"),
+    response: Response,
+    reason: ReasonQuery = None,
 ) -> ChangeRequestRead:
-    """One change request and its outcome (the read is audited)."""
-    request = await service.get(session, actor, request_id)
+    """One change request and its outcome (the read is audited; a restricted person's needs `reason`)."""
+    request = await service.get(session, actor, request_id, reason)
     set_etag(response, request.version)
     return service.present(request, actor)
 

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, exists, false, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -63,6 +63,11 @@ def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
     if actor.agency_id is None:
         return stmt.where(false())
     return stmt.where(ChangeRequest.agency_id == actor.agency_id)
+
+
+def _unrestricted() -> ColumnElement[bool]:
+    """Requests of persons not under restricted processing: the others need a stated purpose."""
+    return ~exists().where(Person.id == ChangeRequest.person_id, Person.restricted.is_(True))
 
 
 def present(request: ChangeRequest, actor: Actor) -> ChangeRequestRead:
@@ -190,9 +195,21 @@ async def _get(
     return request
 
 
-async def get(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> ChangeRequest:
-    """One change request the caller may see; the read is audited (it holds personal data)."""
+async def get(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, reason: str | None = None
+) -> ChangeRequest:
+    """One change request the caller may see; the read is audited (it holds personal data).
+
+    A restricted person's requests need a stated purpose, as the person's record does.
+    """
     request = await _get(session, actor, request_id)
+    restricted = await session.scalar(select(Person.restricted).where(Person.id == request.person_id))
+    if restricted and not reason:
+        raise person_service.RestrictedRecord(
+            "This record is restricted: state the purpose in the `reason` parameter.",
+            resource_type="change_request",
+            resource_id=request_id,
+        )
     await audit.record(
         session,
         actor,
@@ -200,6 +217,7 @@ async def get(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> Cha
         resource_type="change_request",
         resource_id=request.id,
         person_ids=[request.person_id],
+        reason=reason,
     )
     return request
 
@@ -225,10 +243,15 @@ def _filtered(stmt: Select[Any], actor: Actor, f: Filters) -> Select[Any]:
 
 
 async def list_requests(
-    session: AsyncSession, actor: Actor, page: PageParams, filters: Filters
+    session: AsyncSession, actor: Actor, page: PageParams, filters: Filters, reason: str | None = None
 ) -> tuple[list[ChangeRequest], str | None]:
-    """A page of the change requests the caller may see, oldest first (a work queue); audited."""
+    """A page of the change requests the caller may see, oldest first (a work queue); audited.
+
+    Restricted persons' requests only with a stated purpose, as GET /persons lists them.
+    """
     stmt = _filtered(visible(select(ChangeRequest), actor), actor, filters)
+    if not reason:
+        stmt = stmt.where(_unrestricted())
     rows, cursor = await paginate_rows(session, stmt, ChangeRequest.id, page)
     requests = [row[0] for row in rows]
     await audit.record(
@@ -237,6 +260,7 @@ async def list_requests(
         "change_request.list",
         resource_type="change_request",
         person_ids=sorted({r.person_id for r in requests}),
+        reason=reason,
     )
     return requests, cursor
 

@@ -9,6 +9,7 @@ import csv
 import io
 import itertools
 import re
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -120,11 +121,10 @@ def _fast_check(annotation: Any, metadata: list[Any]) -> Callable[[str], Any] | 
             return None
     if parse is None:
         return None
+    longest = sys.maxsize if longest is None else longest
 
     def check(value: str) -> Any:
-        if len(value) < shortest or (longest is not None and len(value) > longest):
-            raise _Unsure
-        if pattern is not None and not pattern.search(value):
+        if not shortest <= len(value) <= longest or (pattern is not None and not pattern.search(value)):
             raise _Unsure
         parsed = parse(value)
         for func in after:
@@ -132,6 +132,26 @@ def _fast_check(annotation: Any, metadata: list[Any]) -> Callable[[str], Any] | 
         return parsed
 
     return check
+
+
+def _memoized(check: Callable[[str], Any], limit: int = 4096) -> Callable[[str], Any]:
+    """`check` remembering up to `limit` accepted values: most columns repeat a few values.
+
+    Only acceptances are kept, and no rule here turns an accepted value into a refused one over
+    time (a date in the past stays there), so a remembered answer stays right.
+    """
+    known: dict[str, Any] = {}
+    missing = object()
+
+    def cached(value: str) -> Any:
+        parsed = known.get(value, missing)
+        if parsed is missing:
+            parsed = check(value)
+            if len(known) < limit:
+                known[value] = parsed
+        return parsed
+
+    return cached
 
 
 def _one_of(choices: tuple[Any, ...]) -> Callable[[str], Any]:
@@ -152,7 +172,7 @@ def _transforms(constraints: StringConstraints) -> bool:
     )
 
 
-def _unsure() -> Any:
+def _unsure(_: str = "") -> Any:
     raise _Unsure
 
 
@@ -183,7 +203,7 @@ class RowValidator:
     def __init__(self, header: list[str], site_id: uuid.UUID) -> None:
         self.header = header
         self.site_id = site_id
-        self.checks = [(name, FAST_CHECKS.get(name, _unsure)) for name in header]
+        self.checks = [(name, _memoized(FAST_CHECKS.get(name, _unsure))) for name in header]
 
     def __call__(self, number: int, record: list[str], chunk: Chunk) -> None:
         if len(record) != len(self.header):
@@ -279,7 +299,7 @@ class ImportFile:
         reader = self._reader
         start = reader.line_num + 1
         for record in reader:
-            if any(cell.strip() for cell in record):
+            if (record and record[0].strip()) or any(cell.strip() for cell in record):
                 yield start, record
             start = reader.line_num + 1
 

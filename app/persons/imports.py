@@ -37,7 +37,7 @@ from app.sites.models import Site
 
 MAX_REPORTED_ERRORS = 1000
 CHUNK_ROWS = 5000  # rows checked against the registry and written at a time: bounds the memory
-SLICE_ROWS = 250  # rows read and prepared between two chances for the event loop to run
+SLICE_ROWS = 100  # rows read and prepared between two chances for the event loop to run
 # The audit event of an import lists the persons it created; a large import gets one event per
 # this many persons, so that no single event (a uuid[] row, GIN-indexed) grows with the file.
 AUDIT_IDS_PER_EVENT = 10_000

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.meetings.models import Meeting
 from app.persons.models import Person, Referral
-from app.security import crypto
 from app.security.policy import Role
 from app.security.principal import Actor
 from app.webhooks import service
@@ -43,19 +42,24 @@ def _as_partner(agency_id: uuid.UUID) -> Actor:
 # --- persons ------------------------------------------------------------------------------
 
 
-async def _referred_to(session: AsyncSession, person: Person, agencies: set[uuid.UUID]) -> list[uuid.UUID]:
-    """The agencies among `agencies` whose partners see the person (as persons.service.visible says)."""
+async def _referred_to(
+    session: AsyncSession, person: Person, agencies: set[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(agency, its id for the person) of the agencies among `agencies` whose partners see the person.
+
+    The id is the referral's stored pseudonym: the one that agency's API calls answer to.
+    """
     if not agencies or person.restricted or person.erased_at is not None:
         # Restricted processing (UU PDP) and erased records are not pushed to partner systems.
         return []
-    rows = await session.scalars(
-        select(Referral.agency_id).where(
+    rows = await session.execute(
+        select(Referral.agency_id, Referral.pseudonym).where(
             Referral.person_id == person.id,
             Referral.ended_at.is_(None),
             Referral.agency_id.in_(agencies),
         )
     )
-    return list(rows)
+    return [(agency_id, pseudonym) for agency_id, pseudonym in rows]
 
 
 async def person_status_changed(
@@ -67,8 +71,8 @@ async def person_status_changed(
         return
     data = {"from_status": from_status, "to_status": to_status, "occurred_on": occurred_on.isoformat()}
     views: dict[uuid.UUID | None, dict[str, Any]] = {None: {"person_id": str(person.id), **data}}
-    for agency_id in await _referred_to(session, person, _agencies(subscribers)):
-        views[agency_id] = {"person_id": str(crypto.pseudonym(person.id, agency_id)), **data}
+    for agency_id, pseudonym in await _referred_to(session, person, _agencies(subscribers)):
+        views[agency_id] = {"person_id": str(pseudonym), **data}
     await service.enqueue(session, "person.status_changed", subscribers, [views])
 
 

@@ -63,7 +63,7 @@ def _internal(address: IPAddress) -> bool:
 def parse(url: str, *, allow_private: bool) -> tuple[str, str, int]:
     """Scheme, host and port of an acceptable URL; TargetRefused otherwise (no network access)."""
     if _UNSAFE_CHARS.search(url):
-        raise TargetRefused("must not contain spaces or control characters")
+        raise TargetRefused("is not a valid URL")
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -180,3 +180,31 @@ async def test_restricted_person_can_still_be_reported(client, callers, session)
         client, callers.officer, response.json()["id"], "approve", response.headers["etag"]
     )
     assert approved.status_code == 200, approved.text
+
+
+async def test_a_restricted_persons_requests_are_read_only_with_a_stated_purpose(client, callers, session):
+    person, ref = await referred_person(client, callers)
+    response = await submitted(
+        client, callers.partner_a, ref, "correction", {"full_name": "Warga Uji Terbatas"}
+    )
+    request_id = response.json()["id"]
+    restrict = await client.post(
+        f"{PERSONS}/{person['id']}/restriction",
+        json={"reason": "keberatan subjek data (uji)"},
+        headers=callers.officer.headers,
+    )
+    assert restrict.status_code == 200, restrict.text
+
+    # As for the person's own record: without a purpose, nothing of the restricted person is shown.
+    for caller in (callers.officer, callers.auditor, callers.partner_a):
+        one = await client.get(f"{CHANGE_REQUESTS}/{request_id}", headers=caller.headers)
+        assert assert_problem(one, 403)["type"].endswith("/restricted-record")
+        listed = await client.get(CHANGE_REQUESTS, headers=caller.headers)
+        assert listed.status_code == 200 and listed.json()["items"] == []
+        assert "Warga Uji Terbatas" not in one.text + listed.text
+
+    purpose = {"reason": "verifikasi permintaan (uji)"}
+    one = await client.get(f"{CHANGE_REQUESTS}/{request_id}", params=purpose, headers=callers.officer.headers)
+    assert one.status_code == 200 and one.json()["payload"] == {"full_name": "Warga Uji Terbatas"}
+    listed = await client.get(CHANGE_REQUESTS, params=purpose, headers=callers.officer.headers)
+    assert [item["id"] for item in listed.json()["items"]] == [request_id]

@@ -155,7 +155,13 @@ def test_the_guard_classifies_addresses():
     internal += ["224.0.0.1", "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1", "2002:7f00:1::", "240.0.0.1"]
     # IPv6 forms that a NAT64 gateway or SIIT translator turns into the IPv4 address they carry,
     # IPv4-compatible (deprecated) and local-use NAT64 addresses, and Teredo tunnels.
-    internal += ["64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b::a9fe:a9fe", "::ffff:0:7f00:1", "::ffff:0:a00:1"]
+    internal += [
+        "64:ff9b::7f00:1",
+        "64:ff9b::a00:1",
+        "64:ff9b::a9fe:a9fe",
+        "::ffff:0:7f00:1",
+        "::ffff:0:a00:1",
+    ]
     internal += ["::7f00:1", "::808:808", "64:ff9b:1::808:808", "2001:0:4136:e378:8000:63bf:3fff:fdd2"]
     for address in internal:
         assert targets._internal(ipaddress.ip_address(address)), address
