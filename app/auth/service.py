@@ -10,6 +10,7 @@ from typing import Literal
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.agencies.models import Agency
 from app.auth.errors import InvalidCredentials, LoginThrottled
 from app.auth.models import AccessToken, LoginFailure
 from app.clients.models import ApiClient
@@ -106,22 +107,26 @@ async def login_with_client_secret(session: AsyncSession, client_id: str, client
     return await issue(session, api_client_id=client.id)
 
 
-# Built once: this runs on every request.
+# Built once: this runs on every request. A deactivated agency's people and systems lose access
+# at once: its partners would otherwise keep reading the persons referred to it.
+_OWNER_AGENCY = func.coalesce(User.agency_id, ApiClient.agency_id)
 RESOLVE = (
     select(
         AccessToken.id,
         AccessToken.user_id,
         AccessToken.api_client_id,
         func.coalesce(User.role, ApiClient.role),
-        func.coalesce(User.agency_id, ApiClient.agency_id),
+        _OWNER_AGENCY,
     )
     .outerjoin(User, User.id == AccessToken.user_id)
     .outerjoin(ApiClient, ApiClient.id == AccessToken.api_client_id)
+    .outerjoin(Agency, Agency.id == _OWNER_AGENCY)
     .where(
         AccessToken.token_digest == bindparam("digest"),
         AccessToken.revoked_at.is_(None),
         AccessToken.expires_at > bindparam("now"),
         or_(and_(User.id.is_not(None), User.active), and_(ApiClient.id.is_not(None), ApiClient.active)),
+        or_(Agency.id.is_(None), Agency.active),
     )
 )
 

@@ -7,6 +7,7 @@ holds across workers and machines.
 """
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from app.conventions import etag, json_response
 from app.db import SessionDep, utcnow
 from app.errors import AppError, Conflict
 from app.idempotency.models import IdempotencyKey
+from app.security import crypto
 from app.security.deps import current_actor
 from app.security.principal import Actor
 
@@ -41,9 +43,22 @@ class Replay(AppError):
     def __init__(self, row: IdempotencyKey) -> None:
         super().__init__("replay")
         headers = dict(row.response_headers or {}) | {"Idempotent-Replayed": "true"}
-        self.response = Response(
-            row.response_body, row.status_code or 200, headers=headers, media_type="application/json"
-        )
+        body = _open(row.response_body, row.owner, row.key) if row.response_body else b""
+        self.response = Response(body, row.status_code or 200, headers=headers, media_type="application/json")
+
+
+# Stored responses can hold a full NIK or a secret shown once: encrypted like every such field,
+# bound to the key's owner and value so a row cannot be replayed under another key.
+def _row_id(owner: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"idempotency:{owner}:{key}")
+
+
+def _seal(body: bytes, owner: str, key: str) -> bytes:
+    return crypto.encrypt(body.decode(), _row_id(owner, key), "response_body")
+
+
+def _open(blob: bytes, owner: str, key: str) -> bytes:
+    return crypto.decrypt(blob, _row_id(owner, key), "response_body").encode()
 
 
 @dataclass
@@ -74,7 +89,11 @@ class Idempotency:
             await self.session.execute(
                 update(IdempotencyKey)
                 .where(IdempotencyKey.owner == self.owner, IdempotencyKey.key == self.key)
-                .values(status_code=status_code, response_body=response.body, response_headers=headers)
+                .values(
+                    status_code=status_code,
+                    response_body=_seal(bytes(response.body), self.owner, self.key),
+                    response_headers=headers,
+                )
             )
         return response
 

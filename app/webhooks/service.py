@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.agencies import service as agency_service
+from app.agencies.models import Agency
 from app.audit import service as audit
 from app.config import Settings, get_settings
 from app.conventions import check_version
@@ -297,14 +298,22 @@ def _forget_at_transaction_end(session: Session, _transaction: Any) -> None:
     forget_subscribers(session)
 
 
+def live(stmt: Any) -> Any:
+    """Limit a query on subscriptions to active ones whose agency (if any) is still active."""
+    return stmt.outerjoin(Agency, Agency.id == WebhookSubscription.agency_id).where(
+        WebhookSubscription.active.is_(True),
+        (WebhookSubscription.agency_id.is_(None)) | Agency.active.is_(True),
+    )
+
+
 async def subscribers(session: AsyncSession, event_type: str) -> list[Subscriber]:
-    """The active subscriptions to `event_type` (loaded once per transaction)."""
+    """The live subscriptions to `event_type` (loaded once per transaction)."""
     cached: list[Subscriber] | None = session.info.get(_CACHE_KEY)
     if cached is None:
         rows = await session.execute(
-            select(
-                WebhookSubscription.id, WebhookSubscription.agency_id, WebhookSubscription.event_types
-            ).where(WebhookSubscription.active.is_(True))
+            live(
+                select(WebhookSubscription.id, WebhookSubscription.agency_id, WebhookSubscription.event_types)
+            )
         )
         cached = [Subscriber(id, agency_id, frozenset(types)) for id, agency_id, types in rows]
         session.info[_CACHE_KEY] = cached

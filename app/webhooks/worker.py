@@ -68,16 +68,15 @@ async def _expire(sessionmaker: Sessionmaker, now: datetime) -> None:
 
 
 async def _claim(sessionmaker: Sessionmaker, settings: Settings, now: datetime) -> list[Claimed]:
-    """Lease up to a batch of due deliveries of active subscriptions."""
+    """Lease up to a batch of due deliveries of live subscriptions (a deactivated agency gets none)."""
     async with sessionmaker() as session, session.begin():
         stmt = (
-            select(WebhookDelivery, WebhookSubscription.url, WebhookSubscription.secret_ciphertext)
-            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-            .where(
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now,
-                WebhookSubscription.active.is_(True),
+            service.live(
+                select(WebhookDelivery, WebhookSubscription.url, WebhookSubscription.secret_ciphertext).join(
+                    WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id
+                )
             )
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.next_attempt_at)
             .limit(settings.webhook_batch_size)
         )

@@ -3,11 +3,15 @@
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from app.agencies.models import Agency
 from app.db import utcnow
+from app.idempotency import service as idempotency_service
 from app.idempotency.models import IdempotencyKey
+from tests.persons.helpers import make_site, person_body
+from tests.persons.support import synthetic_nik
 from tests.platform import AGENCIES, SITES, agency_body, assert_problem, count_agencies, site_body
 
 KEY = "0b9c6f3e-idem-key-uji"
@@ -152,3 +156,25 @@ async def test_overlong_or_empty_key_is_422(client, callers, session):
         problem = assert_problem(response, 422)
         assert ["header", "idempotency-key"] in [e["loc"] for e in problem["errors"]]
     assert await count_agencies(session) == 2
+
+
+async def test_stored_responses_are_encrypted_and_bound_to_their_key(client, callers, session):
+    """A stored person holds a full NIK: the row keeps only ciphertext, and replays the plaintext."""
+    site = await make_site(client, callers)
+    nik = synthetic_nik(9321)
+    headers = _with_key(callers.officer.headers)
+    body = person_body(site["id"], nik=nik)
+    first = await client.post("/api/v1/persons", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.json()["nik"] == nik
+
+    row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == KEY))
+    assert row is not None and row.response_body
+    stored, owner = row.response_body, row.owner
+    await session.rollback()  # SQLite: end the test's transaction before the app writes
+    assert nik.encode() not in stored and b"full_name" not in stored
+    again = await client.post("/api/v1/persons", json=body, headers=headers)
+    assert again.status_code == 201 and again.content == first.content
+    # The key and its owner are sealed in: the ciphertext opens under no other key.
+    with pytest.raises(ValueError, match="does not belong"):
+        idempotency_service._open(stored, owner, KEY + "-other")

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import update
 from standardwebhooks.webhooks import Webhook
 
+from app.agencies.models import Agency
 from app.persons.models import Referral
 from app.security import crypto
 from tests.coordination.helpers import make_batch, make_case, make_counterpart, set_status, verified_person
@@ -147,3 +148,24 @@ async def test_repatriation_events_reach_the_counterpart_only(app, client, calle
         "to_status": "departed",
     }
     assert await deliveries(app, not_theirs["id"]) == []
+
+
+async def test_a_deactivated_agency_loses_its_api_access_and_its_webhooks(
+    app, client, callers, session, receiver
+):
+    """Deactivating an agency cuts its partners off at once: tokens, new events, queued deliveries."""
+    receiver.expect_request("/partner", method="POST").respond_with_data("ok")
+    partner = await subscribe(client, callers.partner_a, hook_url(receiver, "/partner"), PERSON_EVENTS)
+    site = await make_site(client, callers)
+    person = await make_person(client, callers, site["id"])
+    await refer(client, callers, person["id"], callers.agency_a)  # queued, not yet sent
+    assert (await client.get("/api/v1/persons", headers=callers.partner_a.headers)).status_code == 200
+
+    await session.execute(update(Agency).where(Agency.id == callers.agency_a.id).values(active=False))
+    await session.commit()
+
+    assert (await client.get("/api/v1/persons", headers=callers.partner_a.headers)).status_code == 401
+    await set_status(client, callers, person["id"], "verified")
+    assert len(await deliveries(app, partner["id"])) == 1  # only the referral queued before
+    await run_worker(app)
+    assert received(receiver, "/partner") == []
