@@ -81,10 +81,7 @@ async def list_change_requests(
     filters: FiltersDep,
     reason: ReasonQuery = None,
 ) -> Page[ChangeRequestRead]:
-    """Change requests, oldest first (partners: their agency's; `person_id` is then their own id).
-
-    Requests of restricted persons are listed only with a stated `reason`.
-    """
+    """Change requests, oldest first (partners: their agency's; restricted persons' need `reason`)."""
     requests, cursor = await service.list_requests(session, actor, page, filters, reason)
     return _page(requests, actor, cursor)
 
