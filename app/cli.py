@@ -134,6 +134,7 @@ def import_persons(args: argparse.Namespace) -> None:
                 session, system_actor(), args.site, source, dry_run=args.dry_run, progress=progress
             )
         except ImportRejected as exc:
+            print(file=sys.stderr)  # end the progress bar's line
             for error in exc.extra["errors"]:
                 print(f"row {error['row']}, {error['column'] or '-'}: {error['message']}", file=sys.stderr)
             sys.exit(f"error: {exc.detail}")

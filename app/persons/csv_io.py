@@ -63,7 +63,7 @@ class _Unsure(Exception):
     """A value the fast path leaves to the model (which then accepts it or words the error)."""
 
 
-_BOOLS = {"maybe": True, "true": True, "t": True, "yes": True, "y": True, "on": True, "1": True}
+_BOOLS = {"true": True, "t": True, "yes": True, "y": True, "on": True, "1": True}
 _BOOLS |= {"false": False, "f": False, "no": False, "n": False, "off": False, "0": False}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _AWARE = re.compile(

@@ -2,9 +2,12 @@
 
 All or nothing: the batches are written in the caller's transaction, and the first error stops the
 writing (the rest of the file is still checked, so that every error is reported); the caller's
-rollback then takes back what was written. On PostgreSQL the rows go in with COPY, and while the
-server stores one batch the next is read, checked and encrypted (in this thread, in slices that
-let the COPY's data flow: no GIL contention, and other requests are served meanwhile).
+rollback then takes back what was written. On PostgreSQL the rows go in with COPY.
+
+While the database stores one batch (a task of its own), the next is read, validated and
+encrypted in small slices, each followed by a yield to the event loop so that the COPY's data
+keeps flowing and other requests are served. One thread: no GIL contention, which cost more than
+a worker thread saved.
 """
 
 import asyncio
@@ -127,7 +130,7 @@ class _Import:
         # the blind index; written rows are found in the table, like the registry's.
         self.unwritten: dict[int, int] | None = None if self.writing else {}
         self.first_seq: int | None = None
-        self.line_of_seq = array("L")  # file line of each row written, by registration_seq
+        self.line_of_seq = array("I")  # file line of each row written, by registration_seq
         self.audit_ids: list[uuid.UUID] = []
         self.ids = _Ids()
         self.writer: asyncio.Task[None] | None = None  # the batch being written
@@ -137,19 +140,22 @@ class _Import:
         batch = self._batch()
         try:
             for piece in slices:
+                self.records += piece.records
                 batch.add(piece, self.regions)
                 if batch.records >= CHUNK_ROWS:
                     await self._take(batch)
                     batch = self._batch()
                     if progress:
                         progress(self.records)
-                await asyncio.sleep(0)  # the batch being written sends on meanwhile
+                await asyncio.sleep(0)  # the batch being written moves on meanwhile
             if batch.records or batch.errors:
                 await self._take(batch)
             await self._settle()
         finally:
             if self.writer is not None:  # leaving on an error: let the COPY end before the rollback
                 await asyncio.wait([self.writer])
+                if not self.writer.cancelled():
+                    self.writer.exception()  # retrieved: the error being raised is the one to report
         if progress:
             progress(self.records)
 
@@ -157,9 +163,11 @@ class _Import:
         return _Batch(self.actor, self.site.id, self.ids if self.writing else None)
 
     async def _take(self, chunk: "_Batch") -> None:
-        """Check a batch against the registry and earlier batches; if all is well so far, write it."""
-        self.records += chunk.records
-        await self._settle()  # the session is free again
+        """Check a batch against the registry and earlier batches; if all is well so far, write it.
+
+        The writing goes on in a task of its own while the next batch is prepared.
+        """
+        await self._settle()  # the session is free again, and earlier batches are in the table
         await self._check_duplicates(chunk)
         if chunk.errors:
             chunk.errors.sort(key=_error_order)
@@ -173,7 +181,7 @@ class _Import:
             self.writer = asyncio.create_task(self._write(chunk))
 
     async def _settle(self) -> None:
-        """Wait for the batch being written (its errors are raised here)."""
+        """Wait for the batch being written (its error, if any, is raised here)."""
         if self.writer is not None:
             writer, self.writer = self.writer, None
             await writer
