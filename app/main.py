@@ -1,5 +1,6 @@
 """The application factory: routers, middleware, error handlers."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -70,6 +71,8 @@ async def bootstrap(app: FastAPI, settings: Settings) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await bootstrap(app, app.state.settings)
+    # Everything loaded so far lives as long as the process: keep the cyclic GC from rescanning it.
+    gc.freeze()
     async with webhook_worker.beside(app.state.sessionmaker, app.state.settings):
         yield
     await app.state.engine.dispose()
