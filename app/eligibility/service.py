@@ -83,6 +83,10 @@ class DraftNotRecordable(Conflict):
     slug, title = "draft-rule-set", "Draft rule set"
 
 
+class ProgramInactive(Conflict):
+    slug, title = "program-inactive", "Program inactive"
+
+
 # --- programs -----------------------------------------------------------------------------------
 
 
@@ -384,6 +388,9 @@ async def run_determinations(
 ) -> RunRead:
     """Record a determination for every person in scope with one INSERT ... SELECT, and count the flips."""
     program = await _locked_program(session, program_id)
+    if not program.active:
+        # A closed fund pays no one: recorded determinations would read as entitlements.
+        raise ProgramInactive("The program is inactive: reactivate it to record determinations.")
     as_of = data.as_of or local_today()
     if data.site_id is not None:
         await site_service.require(session, data.site_id)

@@ -76,6 +76,7 @@ TITLES = {
     "Rule set cannot change": "Perangkat aturan tidak dapat diubah",
     "No rule set in force": "Tidak ada perangkat aturan yang berlaku",
     "Draft rule set": "Perangkat aturan masih berupa draf",
+    "Program inactive": "Program tidak aktif",
     "Change request not found": "Permohonan perubahan tidak ditemukan",
     "Change request already decided": "Permohonan perubahan sudah diputuskan",
     "Webhook not found": "Webhook tidak ditemukan",
@@ -241,6 +242,9 @@ DETAILS = {
     "The record was erased; it is no longer evaluated.": "Data telah dihapus; data ini tidak lagi dievaluasi.",
     "A draft is not in force: simulate it or evaluate one person (dry run).": (
         "Draf belum berlaku: lakukan simulasi atau evaluasi satu orang (dry run)."
+    ),
+    "The program is inactive: reactivate it to record determinations.": (
+        "Program tidak aktif: aktifkan kembali untuk mencatat penetapan."
     ),
     # change requests, webhooks, operations
     "The change request is already {}.": "Permohonan perubahan sudah berstatus {0}.",

@@ -267,3 +267,17 @@ async def test_erasure_empties_the_facts_of_earlier_determinations_and_keeps_the
     }
     assert items[person]["facts"] == {} and items[person]["eligible"] is True
     assert items[other]["facts"] != {}
+
+
+async def test_an_inactive_program_records_no_determinations(client, callers):
+    program, _ = await active_program(client, callers)
+    current = await client.get(f"{PROGRAMS}/{program['id']}", headers=callers.officer.headers)
+    headers = {**callers.officer.headers, "If-Match": current.headers["etag"]}
+    closed = await client.patch(f"{PROGRAMS}/{program['id']}", json={"active": False}, headers=headers)
+    assert closed.status_code == 200, closed.text
+
+    refused = await _run(client, callers.officer, program["id"])
+
+    assert assert_problem(refused, 409)["type"] == "/problems/program-inactive"
+    runs = await client.get(f"{PROGRAMS}/{program['id']}/determination-runs", headers=callers.officer.headers)
+    assert runs.json()["items"] == []
