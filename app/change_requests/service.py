@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, exists, false, select
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
 from app.change_requests.schemas import PAYLOADS, ChangeRequestCreate, ChangeRequestRead
+from app.clock import OFFICE_TIMEZONE
 from app.conventions import check_version
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
@@ -36,7 +36,6 @@ from app.security.principal import Actor
 # The history's `source` of a change that a partner proposed and an officer approved.
 SOURCE = "partner"
 # References count per calendar year as the office in Kota Kupang lives it (WITA), not UTC's.
-OFFICE_TIMEZONE = ZoneInfo("Asia/Makassar")
 # Fields of a correction that may not be emptied (the registry requires them).
 REQUIRED_FIELDS = ("full_name", "sex")
 

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies import service as agency_service
 from app.audit import service as audit
+from app.clock import OFFICE_TIMEZONE
 from app.conventions import check_version
 from app.coordination import service as case_service
 from app.coordination.models import Coordination, Repatriation, RepatriationMember
@@ -46,7 +46,7 @@ from app.security.principal import Actor
 from app.webhooks import events as webhook_events
 
 # Dates of the journey are the city's (WITA): a departure at 01:00 WITA is on that WITA day.
-LOCAL_TZ = ZoneInfo("Asia/Makassar")
+LOCAL_TZ = OFFICE_TIMEZONE
 # Clocks of callers drift; a time this far ahead of ours is a typo, not drift.
 CLOCK_SKEW = timedelta(minutes=5)
 

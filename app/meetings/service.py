@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies import service as agency_service
 from app.audit import service as audit
+from app.clock import office_today
 from app.conventions import check_version
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.meetings.models import ActionItem, AgendaItem, Meeting, MeetingChange, Participant
 from app.meetings.schemas import (
-    DEFAULT_TIMEZONE,
     ActionItemCreate,
     ActionItemUpdate,
     ActionStatus,
@@ -710,7 +710,7 @@ def _overdue(today: date) -> ColumnElement[bool]:
 
 def local_today() -> date:
     """Today in Kota Kupang (WITA): an item due today is overdue from local midnight on."""
-    return utcnow().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    return office_today()
 
 
 async def list_action_items(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from app.agencies import service as agency_service
 from app.audit import service as audit
+from app.clock import office_today
 from app.conventions import check_version
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -344,11 +345,11 @@ async def apply_status_change(
             old_value=old,
             new_value=to_status,
             reason=reason,
-            occurred_on=occurred_on or date.today(),
+            occurred_on=occurred_on or office_today(),
             source=source,
         )
     )
-    await webhook_events.person_status_changed(session, person, old, to_status, occurred_on or date.today())
+    await webhook_events.person_status_changed(session, person, old, to_status, occurred_on or office_today())
 
 
 async def change_status(

@@ -1,11 +1,12 @@
 """The status lifecycle: the declared transition table, enforced; every change in the history."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import update
 
+from app import clock
 from app.persons.models import Person
 from app.persons.transitions import TRANSITIONS, Status, allowed_targets
 from tests.persons.helpers import make_person, make_site
@@ -86,7 +87,9 @@ async def test_main_path_is_recorded_in_the_history(client, callers):
         assert change["occurred_at"]
 
 
-async def test_occurred_on_defaults_to_today(client, callers):
+async def test_occurred_on_defaults_to_today_in_kupang(client, callers, monkeypatch):
+    # 20:00 UTC on 1 November is 04:00 WITA on 2 November: the office's date, not the server's.
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2018, 11, 1, 20, 0, tzinfo=UTC))
     site = await make_site(client, callers)
     person = await make_person(client, callers, site["id"])
     response = await client.post(
@@ -97,7 +100,7 @@ async def test_occurred_on_defaults_to_today(client, callers):
     assert response.status_code == 200, response.text
     history = await client.get(f"{PERSONS}/{person['id']}/history", headers=callers.officer.headers)
     [change] = [c for c in history.json() if c["kind"] == "status"]
-    assert change["occurred_on"] == date.today().isoformat()
+    assert change["occurred_on"] == "2018-11-02"
     assert change["reason"] is None
 
 
