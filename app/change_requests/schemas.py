@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from app.clock import office_today
 from app.persons.schemas import Alias, BirthDate, Reason, Sex, StatusChange
 from app.regions.schemas import RegionCode
 from app.schemas import Name, RequestBody, ResponseBody, Text
@@ -16,7 +17,7 @@ Note = Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
 
 
 def _not_in_future(value: date | None) -> date | None:
-    if value is not None and value > date.today():
+    if value is not None and value > office_today():
         raise ValueError("may not be in the future")
     return value
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
+from app.clock import office_today
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
 from app.schemas import Name, RequestBody, ResponseBody, ShortText, Text
@@ -32,7 +33,7 @@ Reason = Annotated[Text, StringConstraints(min_length=1, max_length=500)]
 
 
 def _not_in_future(value: date) -> date:
-    if value > date.today():
+    if value > office_today():
         raise ValueError("may not be in the future")
     return value
 

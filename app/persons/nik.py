@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from app.clock import office_today
+
 _NIK = re.compile(r"^\d{16}$")
 
 
@@ -26,7 +28,7 @@ def _dates(day: int, month: int, yy: int) -> tuple[date, ...]:
             found.append(date(century + yy, month, day))
         except ValueError:
             continue
-    return tuple(d for d in found if d <= date.today())
+    return tuple(d for d in found if d <= office_today())
 
 
 def parse(nik: str) -> NikFacts:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
+from app.clock import office_today
 from app.persons import nik as nik_rules
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
@@ -22,7 +23,7 @@ def _valid_nik(value: str) -> str:
 
 
 def _not_in_future(value: date | None) -> date | None:
-    if value is not None and value > date.today():
+    if value is not None and value > office_today():
         raise ValueError("may not be in the future")
     return value
 
