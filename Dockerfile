@@ -14,9 +14,12 @@ WORKDIR /app
 COPY --chown=app:app alembic.ini ./
 COPY --chown=app:app migrations ./migrations
 COPY --chown=app:app app ./app
+# Each uvicorn worker also delivers webhooks (SKIP LOCKED keeps them from sending one twice);
+# set REINTEGRASI_WEBHOOK_WORKER=false and run `python -m app worker` in a container of its own instead.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    REINTEGRASI_ENVIRONMENT=production
+    REINTEGRASI_ENVIRONMENT=production \
+    REINTEGRASI_WEBHOOK_WORKER=true
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
