@@ -90,17 +90,26 @@ async def _claim(sessionmaker: Sessionmaker, settings: Settings, now: datetime) 
             .where(WebhookDelivery.id.in_([row[0].id for row in rows]))
             .values(next_attempt_at=now + _lease(settings))
         )
-        return [
-            Claimed(
-                id=row.id,
-                url=url,
-                secret=service.decrypt_secret(ciphertext, row.subscription_id),
-                body=orjson.dumps(service.message(row)),
-                attempt_count=row.attempt_count,
-                expires_at=row.expires_at,
-            )
-            for row, url, ciphertext in rows
-        ]
+        claimed = [_claimed(row, url, ciphertext) for row, url, ciphertext in rows]
+        return [c for c in claimed if c is not None]
+
+
+def _claimed(row: WebhookDelivery, url: str, ciphertext: bytes) -> Claimed | None:
+    """A leased delivery ready to send; None when its secret cannot be read (it waits, alone)."""
+    try:
+        secret = service.decrypt_secret(ciphertext, row.subscription_id)
+    except (LookupError, ValueError):
+        # A retired data key missing from the settings: the others must still go out.
+        log.error("webhook secret unreadable", extra={"subscription_id": str(row.subscription_id)})
+        return None
+    return Claimed(
+        id=row.id,
+        url=url,
+        secret=secret,
+        body=orjson.dumps(service.message(row)),
+        attempt_count=row.attempt_count,
+        expires_at=row.expires_at,
+    )
 
 
 async def _record(
@@ -188,7 +197,9 @@ def http_client(settings: Settings) -> httpx.AsyncClient:
         timeout=settings.webhook_timeout_seconds,
         follow_redirects=False,
         trust_env=False,
-        limits=httpx.Limits(max_connections=settings.webhook_batch_size),
+        # Requests are aimed at the checked IP address, so a kept-alive connection would be shared by
+        # every receiver on that address, its certificate checked for the first host name only.
+        limits=httpx.Limits(max_connections=settings.webhook_batch_size, max_keepalive_connections=0),
     )
 
 

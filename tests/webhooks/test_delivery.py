@@ -255,3 +255,32 @@ async def test_a_receiver_that_answers_byte_by_byte_cannot_hold_the_worker(app, 
         assert time.monotonic() - started < 5
     [row] = await deliveries(app)
     assert (row.status, row.attempt_count, row.last_error) == ("pending", 1, "Timeout")
+
+
+async def test_an_unreadable_secret_holds_back_only_its_own_delivery(app, client, callers, receiver):
+    receiver.expect_request("/hook", method="POST").respond_with_data("ok")
+    good = await subscribe(client, callers.admin, hook_url(receiver), ["person.status_changed"])
+    bad = await subscribe(client, callers.admin, hook_url(receiver, "/other"), ["person.status_changed"])
+    # Sealed for another row (as if under a data key this server no longer has): it cannot be opened.
+    async with app.state.sessionmaker() as session, session.begin():
+        row = await session.get(WebhookSubscription, uuid.UUID(bad["id"]))
+        row.secret_ciphertext = (
+            await session.get(WebhookSubscription, uuid.UUID(good["id"]))
+        ).secret_ciphertext
+    await _status_change(client, callers)
+
+    assert await run_worker(app) == 1
+    assert len(received(receiver, "/hook")) == 1 and received(receiver, "/other") == []
+    rows = {str(row.subscription_id): row for row in await deliveries(app)}
+    assert rows[good["id"]].status == "delivered"
+    assert (rows[bad["id"]].status, rows[bad["id"]].attempt_count) == ("pending", 0)
+
+
+def test_the_worker_keeps_no_connection_between_receivers():
+    """Sends go to a checked IP address: a pooled TLS connection would serve another host name there."""
+    from app.config import Settings
+    from app.webhooks.worker import http_client
+
+    client = http_client(Settings())
+    pool = client._transport._pool  # httpx keeps its pool settings here
+    assert pool._max_keepalive_connections == 0
