@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.censuses.models import CensusObservation, CensusRound
+from app.clock import office_today
 from app.persons.models import Person
 from app.persons.transitions import Status
 from app.regions.schemas import normalize_region_code
@@ -49,7 +50,7 @@ def local_date(moment: datetime) -> date:
 
 def local_today() -> date:
     """Today in Kota Kupang: the default evaluation date."""
-    return local_date(datetime.now(UTC))
+    return office_today()
 
 
 class FactType(StrEnum):

@@ -3,8 +3,6 @@
 import asyncio
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
@@ -12,6 +10,7 @@ from starlette.responses import Response
 
 from app.errors import NotAuthenticated
 from app.metrics.registry import Metrics
+from app.webhooks import service as webhook_service
 
 log = logging.getLogger("app.metrics")
 
@@ -35,25 +34,11 @@ def _check_token(request: Request) -> None:
         raise MetricsTokenRequired("Send the metrics token as `Authorization: Bearer <token>`.")
 
 
-def _pending_count() -> Callable[[Any], Awaitable[int]] | None:
-    """The webhooks domain's backlog query, or None while that domain is not installed."""
-    try:
-        from app.webhooks import service
-    except ModuleNotFoundError as exc:
-        if exc.name not in {"app.webhooks", "app.webhooks.service"}:
-            raise
-        return None
-    return getattr(service, "pending_count", None)
-
-
-async def _webhook_backlog(request: Request) -> float | None:
+async def _webhook_backlog(request: Request) -> float:
     """Deliveries waiting; NaN when the database does not answer, so the scrape still succeeds."""
-    pending_count = _pending_count()
-    if pending_count is None:
-        return None
     try:
         async with asyncio.timeout(BACKLOG_TIMEOUT_SECONDS), request.app.state.sessionmaker() as session:
-            return float(await pending_count(session))
+            return float(await webhook_service.pending_count(session))
     except Exception as exc:  # metrics must answer during an outage, when they matter most
         log.warning("webhook backlog unavailable", extra={"error": type(exc).__name__})
         return float("nan")

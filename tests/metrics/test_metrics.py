@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 
 from app.config import Settings
-from app.metrics import router as metrics_router
+from app.webhooks import service as webhook_service
 from tests.persons.helpers import make_person, make_site
 from tests.platform import assert_problem
 
@@ -163,10 +163,7 @@ async def test_pool_gauges_follow_connections_in_use(metrics_on, client, backend
 
 
 async def test_webhook_backlog_comes_from_the_webhooks_domain(metrics_on, client, session):
-    pending_count = metrics_router._pending_count()
-    if pending_count is None:
-        pytest.skip("app/webhooks/service.py has no pending_count yet")
-    expected = await pending_count(session)
+    expected = await webhook_service.pending_count(session)
     await session.commit()
     exposition = await scrape(client)
     assert value(exposition, "reintegrasi_webhook_deliveries_pending") == expected
@@ -179,13 +176,11 @@ async def test_webhook_backlog_is_reported_and_nan_when_it_cannot_be_read(metric
     async def unreachable(session) -> int:  # noqa: ANN001
         raise ConnectionError("database down")
 
-    monkeypatch.setattr(metrics_router, "_pending_count", lambda: seven)
+    monkeypatch.setattr(webhook_service, "pending_count", seven)
     assert value(await scrape(client), "reintegrasi_webhook_deliveries_pending") == 7
-    monkeypatch.setattr(metrics_router, "_pending_count", lambda: unreachable)
+    monkeypatch.setattr(webhook_service, "pending_count", unreachable)
     failed = await scrape(client)  # the scrape itself still succeeds
     assert math.isnan(value(failed, "reintegrasi_webhook_deliveries_pending"))
-    monkeypatch.setattr(metrics_router, "_pending_count", lambda: None)
-    assert "reintegrasi_webhook_deliveries_pending" not in names(await scrape(client))
 
 
 async def test_metrics_and_docs_stay_out_of_the_openapi_document(client):
