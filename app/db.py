@@ -3,6 +3,7 @@
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -150,8 +151,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session: committed once before the response, rolled back on any error.
+@asynccontextmanager
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session: committed at the end of the block, rolled back on any error.
 
     Some writes must outlive a failed request: the audit event of a denied attempt and a
     failed login's throttle record. They run after the rollback, in a transaction of their own.
@@ -164,6 +166,19 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             if await _rolled_back(session) and isinstance(exc, AppError):
                 await _write_durable(session, request, exc)
             raise
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session as a dependency (committed once, before the response)."""
+    async with request_session(request) as session:
+        yield session
+
+
+async def write_durable_apart(request: Request, exc: AppError) -> None:
+    """The writes of a denied request that used no session (the driver reads): a session of their own."""
+    if exc.durable or exc.audited:
+        async with request.app.state.sessionmaker() as session:
+            await _write_durable(session, request, exc)
 
 
 async def _rolled_back(session: AsyncSession) -> bool:

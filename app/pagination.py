@@ -5,7 +5,7 @@ import binascii
 import hashlib
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, Uuid
+from sqlalchemy import Select, Uuid, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
@@ -81,14 +81,30 @@ async def paginate_rows(
     session: AsyncSession, stmt: Select[Any], id_column: Any, params: PageParams
 ) -> tuple[Sequence[Any], str | None]:
     """Run `stmt` ordered by `id_column` from the cursor on; return rows and the next cursor."""
+    stmt, _ = keyset_query(stmt, id_column, params)
+    rows = (await session.execute(stmt)).all()
+    return cut_page(rows, params, lambda row: _row_key(row, id_column.key))
+
+
+def keyset_query(stmt: Select[Any], id_column: Any, params: PageParams) -> tuple[Select[Any], dict[str, Any]]:
+    """`stmt` from the cursor on, by `id_column`, one row over the limit; and its parameters' values.
+
+    Named parameters: the driver reads compile one statement for every page (app.db_driver).
+    """
+    values: dict[str, Any] = {"page_limit": params.limit + 1}
     if params.after is not None:
-        stmt = stmt.where(id_column > _after_key(params.after, id_column))
-    result = await session.execute(stmt.order_by(id_column).limit(params.limit + 1))
-    rows = result.all()
+        values["page_after"] = _after_key(params.after, id_column)
+        stmt = stmt.where(id_column > bindparam("page_after", values["page_after"]))
+    return stmt.order_by(id_column).limit(bindparam("page_limit", values["page_limit"])), values
+
+
+def cut_page(
+    rows: Sequence[Any], params: PageParams, key_of: Callable[[Any], Any]
+) -> tuple[Sequence[Any], str | None]:
+    """The page's rows (the extra row dropped) and the cursor after the last, if there is more."""
     more = len(rows) > params.limit
     rows = rows[: params.limit]
-    next_cursor = encode_cursor(_row_key(rows[-1], id_column.key)) if more else None
-    return rows, next_cursor
+    return rows, encode_cursor(key_of(rows[-1])) if more else None
 
 
 def _after_key(after: str, id_column: Any) -> Any:

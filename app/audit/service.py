@@ -5,6 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from fastapi import Request
 from sqlalchemy import Select, Uuid, exists, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.db import utcnow
+from app.db_driver import DriverStatement
 from app.errors import AppError
 from app.ids import uuid7
 from app.middleware import route_template
@@ -20,6 +22,7 @@ from app.security.principal import Actor
 
 # Built once: an INSERT with .values(...) per call costs more to build than to run (hot path).
 APPEND = insert(AuditEvent.__table__)
+APPEND_ON_DRIVER = DriverStatement(APPEND)
 
 
 def _event(**fields: Any) -> dict[str, Any]:
@@ -58,21 +61,49 @@ async def record(
     """Append one event in the caller's transaction, so it commits or rolls back with the change."""
     await session.execute(
         APPEND,
-        _event(
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            actor_role=actor.role.value,
-            agency_id=actor.agency_id,
-            action=action,
-            resource_type=resource_type,
-            resource_id=None if resource_id is None else str(resource_id),
-            person_ids=list(person_ids),
-            request_id=actor.request_id,
-            client_ip=actor.client_ip,
-            outcome=outcome,
-            status_code=status_code,
-            reason=reason,
-        ),
+        _actor_event(actor, action, resource_type, resource_id, person_ids, outcome, status_code, reason),
+    )
+
+
+async def record_on_driver(
+    connection: asyncpg.Connection,
+    actor: Actor,
+    action: str,
+    *,
+    resource_type: str,
+    resource_id: Any = None,
+    person_ids: Iterable[uuid.UUID] = (),
+    reason: str | None = None,
+) -> None:
+    """`record` of a successful read on the driver connection of the hot reads (app.db_driver)."""
+    event = _actor_event(actor, action, resource_type, resource_id, person_ids, "success", None, reason)
+    await APPEND_ON_DRIVER.execute(connection, event)
+
+
+def _actor_event(
+    actor: Actor,
+    action: str,
+    resource_type: str | None,
+    resource_id: Any,
+    person_ids: Iterable[uuid.UUID],
+    outcome: str,
+    status_code: int | None,
+    reason: str | None,
+) -> dict[str, Any]:
+    return _event(
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_role=actor.role.value,
+        agency_id=actor.agency_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=None if resource_id is None else str(resource_id),
+        person_ids=list(person_ids),
+        request_id=actor.request_id,
+        client_ip=actor.client_ip,
+        outcome=outcome,
+        status_code=status_code,
+        reason=reason,
     )
 
 

@@ -2,11 +2,13 @@
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
+import asyncpg
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from app.auth.models import AccessToken, LoginFailure
 from app.clients.models import ApiClient
 from app.config import get_settings
 from app.db import utcnow
+from app.db_driver import DriverStatement
 from app.security.passwords import verify_secret
 from app.security.policy import Role
 from app.security.tokens import new_token, token_digest
@@ -131,13 +134,28 @@ RESOLVE = (
 )
 
 
+RESOLVE_ON_DRIVER = DriverStatement(RESOLVE)
+
+
 async def resolve(session: AsyncSession, token: str) -> TokenOwner | None:
     """The owner of a live token (unexpired, unrevoked, owner active), in one query."""
     # Core execution on the session's connection: the ORM layer adds nothing to a column select.
     connection = await session.connection()
-    row = (await connection.execute(RESOLVE, {"digest": token_digest(token), "now": utcnow()})).first()
-    if row is None:
-        return None
+    row = (await connection.execute(RESOLVE, _resolve_params(token))).first()
+    return None if row is None else _owner(row)
+
+
+async def resolve_on_driver(connection: asyncpg.Connection, token: str) -> TokenOwner | None:
+    """`resolve` on the driver connection of the hot reads (app.db_driver)."""
+    rows = await RESOLVE_ON_DRIVER.fetch(connection, _resolve_params(token))
+    return _owner(rows[0]) if rows else None
+
+
+def _resolve_params(token: str) -> dict[str, Any]:
+    return {"digest": token_digest(token), "now": utcnow()}
+
+
+def _owner(row: Sequence[Any]) -> TokenOwner:
     token_id, user_id, client_id, role, agency_id = row
     kind: Literal["user", "client"] = "user" if user_id else "client"
     return TokenOwner(kind, user_id or client_id, Role(role), agency_id, token_id)

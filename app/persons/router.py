@@ -12,7 +12,7 @@ from app.conventions import IfMatchDep, etag, json_response, set_etag
 from app.db import SessionDep, utcnow
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
-from app.persons import csv_io, presenter, service
+from app.persons import csv_io, driver_reads, presenter, service
 from app.persons import imports as import_service
 from app.persons.schemas import (
     AnyPersonRead,
@@ -30,7 +30,7 @@ from app.persons.service import Found, PersonFilters
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
 from app.schemas import UpdatedSince
-from app.security.deps import Permitted
+from app.security.deps import Permitted, ReadPermitted
 from app.security.principal import Actor
 
 router = APIRouter(prefix="/persons", tags=["persons"])
@@ -84,17 +84,21 @@ async def _view(
 
 @router.get("", response_model=Page[AnyPersonRead])
 async def list_persons(
-    session: SessionDep,
-    actor: Permitted("persons:read"),
-    page: PageDep,
-    filters: FiltersDep,
-    reason: ReasonQuery = None,
+    access: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep, reason: ReasonQuery = None
 ) -> Response:
     """List the persons you may see; restricted records only with a stated `reason`."""
-    found, cursor = await service.list_persons(session, actor, page, filters, reason)
-    referrals = (
-        {} if actor.is_partner else await service.active_referrals(session, [f.person.id for f in found])
-    )
+    actor = access.actor
+    if access.driver is not None:
+        found, cursor = await driver_reads.list_persons(access.driver, actor, page, filters, reason)
+    else:
+        found, cursor = await service.list_persons(access.session, actor, page, filters, reason)
+    ids = [f.person.id for f in found]
+    if actor.is_partner:
+        referrals = {}
+    elif access.driver is not None:
+        referrals = await driver_reads.active_referrals(access.driver, ids)
+    else:
+        referrals = await service.active_referrals(access.session, ids)
     # Serialized once here: the models are built by the presenter, re-validating them is waste (hot path).
     page_body = Page[AnyPersonRead](
         items=[presenter.present(f, actor, referrals) for f in found], next_cursor=cursor
@@ -171,14 +175,14 @@ async def import_csv(
 
 @router.get("/{person_id}", response_model=AnyPersonRead)
 async def get_person(
-    person_id: PersonRef,
-    session: SessionDep,
-    actor: Permitted("persons:read"),
-    reason: ReasonQuery = None,
+    person_id: PersonRef, access: ReadPermitted("persons:read"), reason: ReasonQuery = None
 ) -> Response:
     """One person, as your role may see it (the read is audited)."""
-    found = await service.get(session, actor, person_id, reason)
-    view = await _view(session, actor, found)
+    if access.driver is not None:
+        found = await driver_reads.get(access.driver, access.actor, person_id, reason)
+    else:
+        found = await service.get(access.session, access.actor, person_id, reason)
+    view = presenter.present(found, access.actor, {found.person.id: found.referrals or []})
     return json_response(view, headers={"ETag": etag(found.person.version)})
 
 

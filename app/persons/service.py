@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, literal, select
+from sqlalchemy import Select, bindparam, false, func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -83,12 +83,45 @@ def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
     """Limit a query on persons to what `actor` may see (partners: active referrals to their agency)."""
     if not actor.is_partner:
         return stmt
+    # A named parameter: the driver reads compile this once for every partner (app.persons.driver_reads).
     return stmt.join(
         Referral,
         (Referral.person_id == Person.id)
-        & (Referral.agency_id == actor.agency_id)
+        & (Referral.agency_id == bindparam("viewer_agency_id", actor.agency_id))
         & Referral.ended_at.is_(None),
     )
+
+
+def find_query(actor: Actor, ref: Any, *, with_referrals: bool) -> Select[Any]:
+    """The query behind `find`: rows of (person, referral); `ref` a value or a bind parameter."""
+    if actor.is_partner:
+        return visible(select(Person, Referral), actor).where(Referral.pseudonym == ref)
+    if with_referrals:
+        return (
+            select(Person, Referral)
+            .outerjoin(Referral, (Referral.person_id == Person.id) & Referral.ended_at.is_(None))
+            .where(Person.id == ref)
+            .order_by(Referral.referred_at)
+        )
+    return select(Person, None).where(Person.id == ref)
+
+
+def found_in(
+    rows: Sequence[Any], actor: Actor, ref: uuid.UUID, reason: str | None, with_referrals: bool
+) -> Found:
+    """The person of `find_query`'s rows; 404 when there is none, 403 when restricted and no reason."""
+    if not rows:
+        raise PersonNotFound(resource_type="person", resource_id=ref)
+    person, referral = rows[0]
+    if person.restricted and not reason:
+        raise RestrictedRecord(
+            "This record is restricted: state the purpose in the `reason` parameter.",
+            resource_type="person",
+            resource_id=ref,
+        )
+    if with_referrals and not actor.is_partner:
+        return Found(person, None, [r for _, r in rows if r is not None])
+    return Found(person, referral)
 
 
 async def find(
@@ -104,32 +137,11 @@ async def find(
 
     `with_referrals` loads a staff reader's view of the active referrals in the same query.
     """
-    if actor.is_partner:
-        stmt = visible(select(Person, Referral), actor).where(Referral.pseudonym == ref)
-    elif with_referrals:
-        stmt = (
-            select(Person, Referral)
-            .outerjoin(Referral, (Referral.person_id == Person.id) & Referral.ended_at.is_(None))
-            .where(Person.id == ref)
-            .order_by(Referral.referred_at)
-        )
-    else:
-        stmt = select(Person, None).where(Person.id == ref)
+    stmt = find_query(actor, ref, with_referrals=with_referrals)
     if for_update and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Person)
     rows = (await session.execute(stmt)).all()
-    if not rows:
-        raise PersonNotFound(resource_type="person", resource_id=ref)
-    person, referral = rows[0]
-    if person.restricted and not reason:
-        raise RestrictedRecord(
-            "This record is restricted: state the purpose in the `reason` parameter.",
-            resource_type="person",
-            resource_id=ref,
-        )
-    if with_referrals and not actor.is_partner:
-        return Found(person, None, [r for _, r in rows if r is not None])
-    return Found(person, referral)
+    return found_in(rows, actor, ref, reason, with_referrals)
 
 
 def _nik_fields(person_id: uuid.UUID, value: str | None) -> dict[str, Any]:
@@ -398,16 +410,19 @@ async def history(
 async def get(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str | None) -> Found:
     """Read one person (with its active referrals for staff); the read is audited."""
     found = await find(session, actor, ref, reason=reason, with_referrals=True)
-    await audit.record(
-        session,
-        actor,
-        "person.read",
-        resource_type="person",
-        resource_id=ref,
-        person_ids=[found.person.id],
-        reason=reason,
-    )
+    await audit.record(session, actor, **read_event(found, ref, reason))
     return found
+
+
+def read_event(found: Found, ref: uuid.UUID, reason: str | None) -> dict[str, Any]:
+    """The audit event of reading one person."""
+    return {
+        "action": "person.read",
+        "resource_type": "person",
+        "resource_id": ref,
+        "person_ids": [found.person.id],
+        "reason": reason,
+    }
 
 
 @dataclass
@@ -429,7 +444,17 @@ def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(stmt: Select[Any], f: PersonFilters) -> Select[Any]:
+def _filtered(stmt: Select[Any], f: PersonFilters) -> tuple[Select[Any], dict[str, Any]]:
+    """`stmt` narrowed by the filters given, and the values of its named parameters.
+
+    Named parameters: the driver reads compile one statement per set of filters given.
+    """
+    params: dict[str, Any] = {}
+
+    def param(name: str, value: Any) -> Any:
+        params[name] = value
+        return bindparam(name, value)
+
     for column, value in (
         (Person.site_id, f.site_id),
         (Person.status, f.status),
@@ -438,9 +463,10 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> Select[Any]:
         (Person.identity_verified, f.identity_verified),
     ):
         if value is not None:
-            stmt = stmt.where(column == value)
+            stmt = stmt.where(column == param(f"filter_{column.key}", value))
     if f.origin_province_code:
-        stmt = stmt.where(Person.origin_region_code.startswith(f.origin_province_code + "."))
+        prefix = param("filter_origin_province", f.origin_province_code + ".")
+        stmt = stmt.where(Person.origin_region_code.startswith(prefix))
     if f.referred_agency_id:
         # An alias: a partner's query already joins its own referral, which must not correlate here.
         other = aliased(Referral)
@@ -448,7 +474,7 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> Select[Any]:
             select(other.person_id)
             .where(
                 other.person_id == Person.id,
-                other.agency_id == f.referred_agency_id,
+                other.agency_id == param("filter_referred_agency_id", f.referred_agency_id),
                 other.ended_at.is_(None),
             )
             .exists()
@@ -456,22 +482,22 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> Select[Any]:
     if f.q:
         # Lowered by the database on both sides: Python's casefold and SQLite's ASCII-only lower()
         # disagree on non-ASCII letters (Greek, accented), and then a name would not find itself.
-        needle = func.lower(literal(_like_escaped(f.q)))
+        needle = func.lower(param("filter_q", _like_escaped(f.q)))
         stmt = stmt.where(
             func.lower(Person.full_name).contains(needle, escape="\\")
             | func.lower(Person.alias).contains(needle, escape="\\")
         )
     if f.nik:
-        stmt = stmt.where(Person.nik_blind_index == crypto.blind_index(f.nik))
+        stmt = stmt.where(Person.nik_blind_index == param("filter_nik", crypto.blind_index(f.nik)))
     if f.updated_since:
-        stmt = stmt.where(Person.updated_at >= f.updated_since)
-    return stmt
+        stmt = stmt.where(Person.updated_at >= param("filter_updated_since", f.updated_since))
+    return stmt, params
 
 
-async def list_persons(
-    session: AsyncSession, actor: Actor, page: PageParams, filters: PersonFilters, reason: str | None
-) -> tuple[list[Found], str | None]:
-    """A page of visible persons; restricted ones only with a stated purpose. The page is audited."""
+def page_query(
+    actor: Actor, filters: PersonFilters, reason: str | None
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The query of a list of visible persons (before paging), and its parameters' values."""
     if actor.is_partner and filters.nik:
         # Partners see 4 digits of a NIK; a search by the full number would confirm a guess.
         raise Forbidden("Partners cannot search by NIK.")
@@ -481,16 +507,27 @@ async def list_persons(
     if actor.is_partner and filters.referred_agency_id not in (None, actor.agency_id):
         # Referrals to other agencies are not a partner's to know: none of them match.
         stmt = stmt.where(false())
-    rows, cursor = await paginate_rows(session, _filtered(stmt, filters), Person.id, page)
+    return _filtered(stmt, filters)
+
+
+def list_event(found: Sequence[Found], reason: str | None) -> dict[str, Any]:
+    """The audit event of reading a page of persons."""
+    return {
+        "action": "person.list",
+        "resource_type": "person",
+        "person_ids": [f.person.id for f in found],
+        "reason": reason,
+    }
+
+
+async def list_persons(
+    session: AsyncSession, actor: Actor, page: PageParams, filters: PersonFilters, reason: str | None
+) -> tuple[list[Found], str | None]:
+    """A page of visible persons; restricted ones only with a stated purpose. The page is audited."""
+    stmt, _ = page_query(actor, filters, reason)
+    rows, cursor = await paginate_rows(session, stmt, Person.id, page)
     found = [Found(person, referral) for person, referral in rows]
-    await audit.record(
-        session,
-        actor,
-        "person.list",
-        resource_type="person",
-        person_ids=[f.person.id for f in found],
-        reason=reason,
-    )
+    await audit.record(session, actor, **list_event(found, reason))
     return found, cursor
 
 
@@ -678,6 +715,7 @@ async def all_access_events(session: AsyncSession, person_id: uuid.UUID) -> Sequ
 async def export_ids(session: AsyncSession, actor: Actor, filters: PersonFilters) -> list[uuid.UUID]:
     """The persons an export holds (never restricted or erased ones); the export is audited."""
     stmt = select(Person.id).where(Person.restricted.is_(False), Person.erased_at.is_(None))
-    ids = list((await session.scalars(_filtered(stmt, filters).order_by(Person.id))).all())
+    stmt, _ = _filtered(stmt, filters)
+    ids = list((await session.scalars(stmt.order_by(Person.id))).all())
     await audit.record(session, actor, "person.export", resource_type="person", person_ids=ids)
     return ids

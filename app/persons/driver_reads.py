@@ -1,0 +1,104 @@
+"""GET one person and a page of persons on the driver connection (PostgreSQL; see app.db_driver).
+
+The queries, the visibility rules, the restricted-record rule and the audit events are the
+service's own (`find_query`, `page_query`, `found_in`, `read_event`, `list_event`); only the
+execution differs: each shape of statement is compiled once and runs on asyncpg, and rows
+become plain objects with the attributes the presenter reads.
+"""
+
+import uuid
+from collections.abc import Callable, Hashable, Sequence
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Select, Uuid, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from app.audit import service as audit
+from app.db_driver import DriverStatement
+from app.pagination import PageParams, cut_page, keyset_query
+from app.persons import service
+from app.persons.models import Person, Referral
+from app.persons.service import Found, PersonFilters
+from app.security.principal import Actor
+
+_PERSON_COLUMNS = len(Person.__table__.columns)
+# Shapes seen: two for one person, and one per combination of list filters actually used.
+_MAX_SHAPES = 512
+_shapes: dict[Hashable, DriverStatement] = {}
+
+ACTIVE_REFERRALS = DriverStatement(
+    select(Referral)
+    .where(
+        Referral.person_id == any_(bindparam("person_ids", type_=ARRAY(Uuid()))),
+        Referral.ended_at.is_(None),
+    )
+    .order_by(Referral.referred_at)
+)
+
+
+def _compiled(key: Hashable, build: Callable[[], Select[Any]]) -> DriverStatement:
+    statement = _shapes.get(key)
+    if statement is None:
+        if len(_shapes) >= _MAX_SHAPES:
+            _shapes.clear()
+        statement = _shapes[key] = DriverStatement(build())
+    return statement
+
+
+def _pairs(records: Sequence[asyncpg.Record], keys: Sequence[str]) -> list[tuple[Any, Any]]:
+    """(person, referral or None) per record of a `select(Person, Referral | None)`."""
+    person_keys, referral_keys = keys[:_PERSON_COLUMNS], keys[_PERSON_COLUMNS:]
+    pairs = []
+    for record in records:
+        values = tuple(record)
+        person = SimpleNamespace(**dict(zip(person_keys, values, strict=False)))
+        rest = values[_PERSON_COLUMNS:]
+        referral = SimpleNamespace(**dict(zip(referral_keys, rest, strict=True))) if rest[0] else None
+        pairs.append((person, referral))
+    return pairs
+
+
+async def get(connection: asyncpg.Connection, actor: Actor, ref: uuid.UUID, reason: str | None) -> Found:
+    """`service.get`: one person (with its active referrals for staff); the read is audited."""
+    statement = _compiled(
+        ("one", actor.is_partner),
+        lambda: service.find_query(actor, bindparam("ref"), with_referrals=True),
+    )
+    records = await statement.fetch(connection, {"ref": ref, "viewer_agency_id": actor.agency_id})
+    found = service.found_in(_pairs(records, statement.keys), actor, ref, reason, with_referrals=True)
+    await audit.record_on_driver(connection, actor, **service.read_event(found, ref, reason))
+    return found
+
+
+async def list_persons(
+    connection: asyncpg.Connection, actor: Actor, page: PageParams, filters: PersonFilters, reason: str | None
+) -> tuple[list[Found], str | None]:
+    """`service.list_persons`: a page of visible persons; the page is audited."""
+    query, params = service.page_query(actor, filters, reason)
+    query, page_params = keyset_query(query, Person.id, page)
+    # SQLAlchemy's own statement cache key: the statement's structure, without the values.
+    cache_key = query._generate_cache_key()
+    statement = (
+        DriverStatement(query) if cache_key is None else _compiled(("page", cache_key.key), lambda: query)
+    )
+    records = await statement.fetch(
+        connection, {**params, **page_params, "viewer_agency_id": actor.agency_id}
+    )
+    pairs, cursor = cut_page(_pairs(records, statement.keys), page, lambda pair: pair[0].id)
+    found = [Found(person, referral) for person, referral in pairs]
+    await audit.record_on_driver(connection, actor, **service.list_event(found, reason))
+    return found, cursor
+
+
+async def active_referrals(
+    connection: asyncpg.Connection, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Any]]:
+    """`service.active_referrals`: the active referrals of many persons in one query."""
+    result: dict[uuid.UUID, list[Any]] = {i: [] for i in person_ids}
+    if person_ids:
+        keys = ACTIVE_REFERRALS.keys
+        for record in await ACTIVE_REFERRALS.fetch(connection, {"person_ids": list(person_ids)}):
+            result[record["person_id"]].append(SimpleNamespace(**dict(zip(keys, record, strict=True))))
+    return result
