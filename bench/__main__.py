@@ -168,7 +168,7 @@ def _http_postgres(
 ) -> None:
     from bench import eligibility, http, servers
 
-    pool = 20  # the app's db_pool_size + db_max_overflow defaults, per worker
+    pool = 20  # the app's db_pool_size default (no overflow), per worker
     app1 = servers.app_server("app-1w", free_port(), pg.url, 1, work_dir)
     ref = servers.reference_server("reference", free_port(), env.pg_url(), pool, work_dir)
     app2 = servers.app_server("app-2w", free_port(), pg.url, 2, work_dir) if "scale" in args.chosen else None
