@@ -64,13 +64,17 @@ def decode_cursor(cursor: str) -> str:
         raise InvalidInput([(("query", "cursor"), "invalid cursor")]) from exc
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 200.")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
     ] = None,
 ) -> PageParams:
-    """Query parameters shared by every list."""
+    """Query parameters shared by every list.
+
+    `async` like every dependency here that does no I/O: FastAPI runs a plain `def` dependency in
+    a worker thread, a thread hop per request for nothing.
+    """
     return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
 
 

@@ -33,6 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-import", action="store_true", help="no CSV import")
     p.add_argument("--skip-sqlite", action="store_true", help="no SQLite (embedded) figures")
     p.add_argument("--skip-profile", action="store_true", help="no py-spy profile")
+    p.add_argument("--profile-target", choices=("get", "list"), default="get", help="endpoint py-spy watches")
     p.add_argument("--deep-row", type=int, default=90_000, help="row of the deep page's cursor")
     p.add_argument("--deep-connections", type=int, default=8, help="wrk connections for the deep page")
     p.add_argument("--import-rows", type=int, default=None, help="rows of the CSV import (default --size)")
@@ -219,7 +220,12 @@ def _http_postgres(
             results["profile"] = phases.run(
                 "profile",
                 lambda: http.profile(
-                    app1, paths["get"], pg.token, args.results, seconds=10, connections=args.connections
+                    app1,
+                    paths[args.profile_target],
+                    pg.token,
+                    args.results,
+                    seconds=10,
+                    connections=args.connections,
                 ),
             )
         if "determinations" in args.chosen:

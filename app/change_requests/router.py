@@ -32,7 +32,7 @@ ReasonQuery = Annotated[
 ]
 
 
-def _filters(
+async def _filters(
     status: RequestStatus | None = None, kind: Kind | None = None, person_id: uuid.UUID | None = None
 ) -> Filters:
     return Filters(status, kind, person_id)

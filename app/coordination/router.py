@@ -64,7 +64,7 @@ ReasonQuery = Annotated[
 # --- coordination cases -------------------------------------------------------------------
 
 
-def case_filters(
+async def case_filters(
     site_id: uuid.UUID | None = None,
     region_code: Annotated[RegionCode | None, Query()] = None,
     province_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
@@ -242,7 +242,7 @@ async def update_correspondence(
 # --- repatriation batches -----------------------------------------------------------------
 
 
-def batch_filters(
+async def batch_filters(
     coordination_id: uuid.UUID | None = None,
     status: RepatriationStatus | None = None,
     region_code: Annotated[RegionCode | None, Query()] = None,
@@ -403,7 +403,7 @@ async def cancel(
 # --- assistance ---------------------------------------------------------------------------
 
 
-def assistance_filters(
+async def assistance_filters(
     program_id: uuid.UUID | None = None,
     type: AssistanceType | None = None,  # noqa: A002 - the field's name in the API
     status: AssistanceStatus | None = None,

@@ -40,7 +40,7 @@ action_items = APIRouter(tags=["action-items"])
 ICS_RESPONSE = {200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar."}}
 
 
-def meeting_filters(
+async def meeting_filters(
     kind: MeetingKind | None = None,
     status: MeetingStatus | None = None,
     site_id: uuid.UUID | None = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.audit.schemas import AuditEventRead
-from app.conventions import IfMatchDep, etag, json_response, set_etag
+from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
@@ -41,7 +41,7 @@ ReasonQuery = Annotated[
 ]
 
 
-def _filters(
+async def _filters(
     site_id: uuid.UUID | None = None,
     status: Status | None = None,
     origin_region_code: Annotated[RegionCode | None, Query()] = None,
@@ -103,7 +103,7 @@ async def list_persons(
     page_body = Page[AnyPersonRead](
         items=[presenter.present(f, actor, referrals) for f in found], next_cursor=cursor
     )
-    return json_response(page_body)
+    return json_response(plain_json(page_body))
 
 
 @router.post("", status_code=201, response_model=PersonRead)
@@ -183,7 +183,7 @@ async def get_person(
     else:
         found = await service.get(access.session, access.actor, person_id, reason)
     view = presenter.present(found, access.actor, {found.person.id: found.referrals or []})
-    return json_response(view, headers={"ETag": etag(found.person.version)})
+    return json_response(plain_json(view), headers={"ETag": etag(found.person.version)})
 
 
 @router.patch("/{person_id}", response_model=PersonRead)
