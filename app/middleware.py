@@ -6,7 +6,7 @@ import time
 import uuid
 
 from fastapi import FastAPI
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
@@ -94,18 +94,27 @@ class RequestContextMiddleware:
         await send({"type": "http.response.body", "body": response.body})
 
 
+_DEFAULT_HEADERS = [
+    (name.lower().encode("latin-1"), value.encode("latin-1"))
+    for name, value in {**SECURITY_HEADERS, "Cache-Control": "no-store"}.items()
+]
+
+
 def _add_headers(message: Message, request_id: str) -> None:
-    headers = MutableHeaders(scope=message)
-    headers["X-Request-ID"] = request_id
-    for name, value in SECURITY_HEADERS.items():
-        headers.setdefault(name, value)
-    headers.setdefault("Cache-Control", "no-store")
+    """The request id, and the security headers the response did not set itself (raw: hot path)."""
+    headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"x-request-id"]
+    present = {name.lower() for name, _ in headers}
+    headers.append((b"x-request-id", request_id.encode("latin-1")))
+    headers.extend(header for header in _DEFAULT_HEADERS if header[0] not in present)
+    message["headers"] = headers
 
 
 def _plain_error(message: Message) -> bool:
     """A plain-text error page from outside the error handlers, e.g. Starlette's body-limit 413."""
+    if message["status"] < 400:
+        return False
     content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
-    return message["status"] >= 400 and content_type.startswith("text/plain")
+    return content_type.startswith("text/plain")
 
 
 class ContextFirstFastAPI(FastAPI):

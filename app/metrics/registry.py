@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
@@ -46,15 +47,28 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         # Set by each scrape; None while the webhooks domain is absent (then the metric is too).
         self.webhook_backlog: float | None = None
         self.registry.register(_StateCollector(app, self))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request; `route` is a template, never the raw path or query."""
-        method = method if method in KNOWN_METHODS else OTHER_METHOD
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = self._series_of(method, route, status)
+        counter, histogram = series
+        counter.inc()
+        histogram.observe(seconds)
+
+    def _series_of(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        # Kept per (method, route, status): labels() validates and locks on every call (hot path).
+        # Bounded: methods are a fixed set, routes are templates and statuses are few.
+        label = method if method in KNOWN_METHODS else OTHER_METHOD
+        series = (self.requests.labels(label, route, str(status)), self.latency.labels(label, route))
+        if label == method:
+            self._series[(method, route, status)] = series
+        return series
 
 
 class _StateCollector(Collector):

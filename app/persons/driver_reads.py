@@ -7,8 +7,9 @@ become plain objects with the attributes the presenter reads.
 """
 
 import uuid
+from collections import namedtuple
 from collections.abc import Callable, Hashable, Sequence
-from types import SimpleNamespace
+from functools import cache
 from typing import Any
 
 import asyncpg
@@ -47,16 +48,22 @@ def _compiled(key: Hashable, build: Callable[[], Select[Any]]) -> DriverStatemen
     return statement
 
 
-def _pairs(records: Sequence[asyncpg.Record], keys: Sequence[str]) -> list[tuple[Any, Any]]:
+@cache
+def _row_type(keys: tuple[str, ...]) -> type:
+    """A named tuple of these columns: built in C from a record, read by attribute like the ORM's."""
+    return namedtuple("Row", keys, rename=True)  # noqa: PYI024 - the fields are known only at run time
+
+
+def _pairs(records: Sequence[asyncpg.Record], keys: tuple[str, ...]) -> list[tuple[Any, Any]]:
     """(person, referral or None) per record of a `select(Person, Referral | None)`."""
-    person_keys, referral_keys = keys[:_PERSON_COLUMNS], keys[_PERSON_COLUMNS:]
+    person_row = _row_type(keys[:_PERSON_COLUMNS])
+    referral_row = _row_type(keys[_PERSON_COLUMNS:])
     pairs = []
     for record in records:
         values = tuple(record)
-        person = SimpleNamespace(**dict(zip(person_keys, values, strict=False)))
         rest = values[_PERSON_COLUMNS:]
-        referral = SimpleNamespace(**dict(zip(referral_keys, rest, strict=True))) if rest[0] else None
-        pairs.append((person, referral))
+        referral = referral_row._make(rest) if rest[0] is not None else None
+        pairs.append((person_row._make(values[:_PERSON_COLUMNS]), referral))
     return pairs
 
 
@@ -100,5 +107,5 @@ async def active_referrals(
     if person_ids:
         keys = ACTIVE_REFERRALS.keys
         for record in await ACTIVE_REFERRALS.fetch(connection, {"person_ids": list(person_ids)}):
-            result[record["person_id"]].append(SimpleNamespace(**dict(zip(keys, record, strict=True))))
+            result[record["person_id"]].append(_row_type(keys)._make(record))
     return result
