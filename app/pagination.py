@@ -98,7 +98,7 @@ def keyset_query(stmt: Select[Any], id_column: Any, params: PageParams) -> tuple
     values: dict[str, Any] = {"page_limit": params.limit + 1}
     if params.after is not None:
         values["page_after"] = _after_key(params.after, id_column)
-        stmt = stmt.where(id_column > bindparam("page_after", values["page_after"]))
+        stmt = stmt.where(id_column > bindparam("page_after", values["page_after"], type_=id_column.type))
     return stmt.order_by(id_column).limit(bindparam("page_limit", values["page_limit"])), values
 
 

@@ -87,7 +87,10 @@ def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
     return stmt.join(
         Referral,
         (Referral.person_id == Person.id)
-        & (Referral.agency_id == bindparam("viewer_agency_id", actor.agency_id))
+        & (
+            Referral.agency_id
+            == bindparam("viewer_agency_id", actor.agency_id, type_=Referral.agency_id.type)
+        )
         & Referral.ended_at.is_(None),
     )
 
@@ -451,9 +454,10 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> tuple[Select[Any], dict[st
     """
     params: dict[str, Any] = {}
 
-    def param(name: str, value: Any) -> Any:
+    def param(name: str, value: Any, column: Any) -> Any:
         params[name] = value
-        return bindparam(name, value)
+        # The column's type, not one guessed from the value: UTCDateTime converts to UTC first.
+        return bindparam(name, value, type_=column.type)
 
     for column, value in (
         (Person.site_id, f.site_id),
@@ -463,9 +467,9 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> tuple[Select[Any], dict[st
         (Person.identity_verified, f.identity_verified),
     ):
         if value is not None:
-            stmt = stmt.where(column == param(f"filter_{column.key}", value))
+            stmt = stmt.where(column == param(f"filter_{column.key}", value, column))
     if f.origin_province_code:
-        prefix = param("filter_origin_province", f.origin_province_code + ".")
+        prefix = param("filter_origin_province", f.origin_province_code + ".", Person.origin_region_code)
         stmt = stmt.where(Person.origin_region_code.startswith(prefix))
     if f.referred_agency_id:
         # An alias: a partner's query already joins its own referral, which must not correlate here.
@@ -474,7 +478,7 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> tuple[Select[Any], dict[st
             select(other.person_id)
             .where(
                 other.person_id == Person.id,
-                other.agency_id == param("filter_referred_agency_id", f.referred_agency_id),
+                other.agency_id == param("filter_referred_agency_id", f.referred_agency_id, other.agency_id),
                 other.ended_at.is_(None),
             )
             .exists()
@@ -482,15 +486,19 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> tuple[Select[Any], dict[st
     if f.q:
         # Lowered by the database on both sides: Python's casefold and SQLite's ASCII-only lower()
         # disagree on non-ASCII letters (Greek, accented), and then a name would not find itself.
-        needle = func.lower(param("filter_q", _like_escaped(f.q)))
+        needle = func.lower(param("filter_q", _like_escaped(f.q), Person.full_name))
         stmt = stmt.where(
             func.lower(Person.full_name).contains(needle, escape="\\")
             | func.lower(Person.alias).contains(needle, escape="\\")
         )
     if f.nik:
-        stmt = stmt.where(Person.nik_blind_index == param("filter_nik", crypto.blind_index(f.nik)))
+        stmt = stmt.where(
+            Person.nik_blind_index == param("filter_nik", crypto.blind_index(f.nik), Person.nik_blind_index)
+        )
     if f.updated_since:
-        stmt = stmt.where(Person.updated_at >= param("filter_updated_since", f.updated_since))
+        stmt = stmt.where(
+            Person.updated_at >= param("filter_updated_since", f.updated_since, Person.updated_at)
+        )
     return stmt, params
 
 
