@@ -123,8 +123,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         hide_parameters=True,
         # A connect that cannot succeed must fail within the pool timeout (then 503), not hang.
         connect_args={
-            "server_settings": {"timezone": "UTC"},
-            "command_timeout": 30,
+            # A statement that runs over 30 s is cancelled by the server. Not asyncpg's
+            # `command_timeout`: that arms and cancels a timer around every statement (hot path).
+            "server_settings": {"timezone": "UTC", "statement_timeout": "30s"},
             "timeout": settings.db_pool_timeout_seconds,
         },
     )
