@@ -3,14 +3,15 @@
 Raw Starlette + an asyncpg pool + orjson: the practical limit of a Python ASGI service for these
 endpoints on this machine. The benchmark reports the API as a ratio to it, measured side by side.
 Adapted from shared/bench/limit_app.py to our schema. Per request it runs, in one transaction,
-exactly the statements the API runs for an officer (the SQL text is SQLAlchemy's, as captured
-from the server log): resolve the bearer token (app.auth.service.resolve), select the person(s)
-(app.persons.service.find / list_persons), insert the audit event into audit_events with every
-column app.audit.service.record writes, select the active referrals (router's _view), commit.
+exactly the statements the API runs for an officer on PostgreSQL (app.persons.driver_reads; the
+SQL text is SQLAlchemy's, and tests/test_bench_reference.py checks it against the app's):
+resolve the bearer token (app.auth.service.RESOLVE), select the person with its active referrals
+(service.find_query) or a page (service.page_query), insert the audit event into audit_events with
+every column app.audit.service.record writes, for a page select the active referrals, commit.
 It answers with the same JSON body (NIK and KK decrypted, as an officer sees them).
 
 What it leaves out is the framework: dependency injection, pydantic validation and models, the
-ORM, the request-id middleware and its access log, and the pool's pre-ping.
+request-id middleware and its access log, and the metrics.
 
 Run:  DSN=postgresql://postgres@127.0.0.1:5432/reintegrasi_bench REINTEGRASI_DATA_KEY=... \
       uvicorn bench.limit_app:app --port 8100 --no-access-log
@@ -42,10 +43,12 @@ OWNER_SQL = (
     " coalesce(users.role, api_clients.role) AS coalesce_1,"
     " coalesce(users.agency_id, api_clients.agency_id) AS coalesce_2 \n"
     "FROM access_tokens LEFT OUTER JOIN users ON users.id = access_tokens.user_id"
-    " LEFT OUTER JOIN api_clients ON api_clients.id = access_tokens.api_client_id \n"
+    " LEFT OUTER JOIN api_clients ON api_clients.id = access_tokens.api_client_id"
+    " LEFT OUTER JOIN agencies ON agencies.id = coalesce(users.agency_id, api_clients.agency_id) \n"
     "WHERE access_tokens.token_digest = $1::VARCHAR AND access_tokens.revoked_at IS NULL"
     " AND access_tokens.expires_at > $2::TIMESTAMP WITH TIME ZONE"
     " AND (users.id IS NOT NULL AND users.active OR api_clients.id IS NOT NULL AND api_clients.active)"
+    " AND (agencies.id IS NULL OR agencies.active)"
 )
 PERSON_COLUMNS = (
     "SELECT persons.site_id, persons.registration_seq, persons.registration_number, persons.full_name,"
@@ -56,13 +59,31 @@ PERSON_COLUMNS = (
     " persons.identity_verified_by, persons.legal_basis, persons.consent_at, persons.status,"
     " persons.status_changed_at, persons.restricted, persons.restricted_at, persons.erased_at,"
     " persons.notes, persons.created_by, persons.id, persons.version, persons.created_at,"
-    " persons.updated_at, NULL AS anon_1 \nFROM persons \n"
+    " persons.updated_at"
 )
-ONE_SQL = PERSON_COLUMNS + "WHERE persons.id = $1::UUID"
-PAGE_SQL = PERSON_COLUMNS + "WHERE persons.restricted IS false ORDER BY persons.id \n LIMIT $1::INTEGER"
+REFERRAL_COLUMNS = (
+    "referrals.person_id, referrals.agency_id, referrals.pseudonym, referrals.reason,"
+    " referrals.referred_at, referrals.referred_by, referrals.ended_at"
+)
+# One person with its active referrals, in one query (app.persons.service.find_query).
+ONE_SQL = (
+    PERSON_COLUMNS + ", " + REFERRAL_COLUMNS + " \nFROM persons LEFT OUTER JOIN referrals"
+    " ON referrals.person_id = persons.id AND referrals.ended_at IS NULL \n"
+    "WHERE persons.id = $1::UUID ORDER BY referrals.referred_at"
+)
+PAGE_SQL = (
+    PERSON_COLUMNS + ", NULL AS anon_1 \nFROM persons \n"
+    "WHERE persons.restricted IS false ORDER BY persons.id \n LIMIT $1::INTEGER"
+)
 PAGE_AFTER_SQL = (
-    PERSON_COLUMNS + "WHERE persons.restricted IS false AND persons.id > $1::UUID ORDER BY persons.id \n"
-    " LIMIT $2::INTEGER"
+    PERSON_COLUMNS + ", NULL AS anon_1 \nFROM persons \n"
+    "WHERE persons.restricted IS false AND persons.id > $1::UUID ORDER BY persons.id \n LIMIT $2::INTEGER"
+)
+# The active referrals of a page (app.persons.driver_reads.ACTIVE_REFERRALS).
+REFERRALS_SQL = (
+    "SELECT " + REFERRAL_COLUMNS + " \nFROM referrals \n"
+    "WHERE referrals.person_id = ANY ($1::UUID[]) AND referrals.ended_at IS NULL"
+    " ORDER BY referrals.referred_at"
 )
 AUDIT_SQL = (
     "INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_role, agency_id, action,"
@@ -71,17 +92,6 @@ AUDIT_SQL = (
     " $7::VARCHAR, $8::VARCHAR, $9::UUID[], $10::VARCHAR, $11::VARCHAR, $12::VARCHAR, $13::INTEGER,"
     " $14::VARCHAR, $15::UUID)"
 )
-
-
-def referrals_sql(count: int) -> str:
-    """SQLAlchemy's expanding IN: one placeholder per id (one prepared statement per list length)."""
-    placeholders = ", ".join(f"${n}::UUID" for n in range(1, count + 1))
-    return (
-        "SELECT referrals.person_id, referrals.agency_id, referrals.pseudonym, referrals.reason,"
-        " referrals.referred_at, referrals.referred_by, referrals.ended_at \nFROM referrals \n"
-        f"WHERE referrals.person_id IN ({placeholders}) AND referrals.ended_at IS NULL"
-        " ORDER BY referrals.referred_at"
-    )
 
 
 pool: asyncpg.Pool | None = None
@@ -180,7 +190,7 @@ async def audit(con: asyncpg.Connection, request, owner: asyncpg.Record, action:
 async def referrals_of(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
     found: dict[uuid.UUID, list] = {i: [] for i in ids}
     if ids:
-        for r in await con.fetch(referrals_sql(len(ids)), *ids):
+        for r in await con.fetch(REFERRALS_SQL, ids):
             found[r["person_id"]].append(r)
     return found
 
@@ -194,13 +204,14 @@ async def get_one(request) -> Response:  # noqa: ANN001
         owner = await authenticate(con, request)
         if owner is None:
             return json({"title": "Unauthorized", "status": 401}, 401)
-        row = await con.fetchrow(ONE_SQL, ref)
-        if row is None:
+        rows = await con.fetch(ONE_SQL, ref)
+        if not rows:
             return json({"title": "Not Found", "status": 404}, 404)
+        row = rows[0]
         if row["restricted"]:
             return json({"title": "Restricted record", "status": 403}, 403)
         await audit(con, request, owner, "person.read", resource_id=str(ref), person_ids=[row["id"]])
-        referrals = await referrals_of(con, [row["id"]])
+        referrals = {row["id"]: [r for r in rows if r["person_id"] is not None]}
     return json(person_view(row, referrals[row["id"]]), headers={"ETag": f'"{row["version"]}"'})
 
 
