@@ -8,8 +8,7 @@ Only on PostgreSQL: elsewhere the callers use the session (see `app.persons.read
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -67,20 +66,51 @@ class DriverStatement:
         await connection.execute(sql, *[params[name] for name in names])
 
 
-@asynccontextmanager
-async def transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection's asyncpg object inside a transaction (committed when the block ends).
+class Transaction:
+    """`async with Transaction(engine) as connection`: a pooled connection's asyncpg object inside a
+    transaction, committed when the block ends and rolled back if it raises.
 
     Checked out from the engine's own pool: one pool, one size and timeout for the whole app.
-    A lost connection is invalidated and answered 503, as the session's errors are.
+    A lost connection is invalidated and answered 503, as the session's errors are. A class, not
+    a generator: it runs on every hot read.
     """
-    pooled = await engine.raw_connection()
-    try:
-        connection: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
-        async with connection.transaction():
-            yield connection
-    except _CONNECTION_ERRORS as exc:
-        pooled.invalidate(exc)
-        raise DatabaseUnavailable from exc
-    finally:
-        pooled.close()
+
+    __slots__ = ("_engine", "_pooled", "_transaction")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pooled: Any = None
+        self._transaction: Any = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self._pooled = await self._engine.raw_connection()
+        connection: asyncpg.Connection = self._pooled.driver_connection
+        self._transaction = connection.transaction()
+        try:
+            await self._transaction.start()
+        except _CONNECTION_ERRORS as exc:
+            self._give_back(exc)
+            raise DatabaseUnavailable from exc
+        except BaseException:
+            self._give_back(None)
+            raise
+        return connection
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, traceback: Any) -> None:
+        lost = exc if isinstance(exc, _CONNECTION_ERRORS) else None
+        try:
+            if exc is None:
+                await self._transaction.commit()
+            elif lost is None:
+                await self._transaction.rollback()
+        except _CONNECTION_ERRORS as error:
+            lost = error
+        finally:
+            self._give_back(lost)
+        if lost is not None:
+            raise DatabaseUnavailable from lost
+
+    def _give_back(self, lost: BaseException | None) -> None:
+        if isinstance(lost, _CONNECTION_ERRORS):
+            self._pooled.invalidate(lost)
+        self._pooled.close()

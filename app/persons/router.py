@@ -84,21 +84,22 @@ async def _view(
 
 @router.get("", response_model=Page[AnyPersonRead])
 async def list_persons(
-    access: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep, reason: ReasonQuery = None
+    read: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep, reason: ReasonQuery = None
 ) -> Response:
     """List the persons you may see; restricted records only with a stated `reason`."""
-    actor = access.actor
-    if access.driver is not None:
-        found, cursor = await driver_reads.list_persons(access.driver, actor, page, filters, reason)
-    else:
-        found, cursor = await service.list_persons(access.session, actor, page, filters, reason)
-    ids = [f.person.id for f in found]
-    if actor.is_partner:
-        referrals = {}
-    elif access.driver is not None:
-        referrals = await driver_reads.active_referrals(access.driver, ids)
-    else:
-        referrals = await service.active_referrals(access.session, ids)
+    async with read as access:
+        actor = access.actor
+        if access.driver is not None:
+            found, cursor = await driver_reads.list_persons(access.driver, actor, page, filters, reason)
+        else:
+            found, cursor = await service.list_persons(access.session, actor, page, filters, reason)
+        ids = [f.person.id for f in found]
+        if actor.is_partner:
+            referrals = {}
+        elif access.driver is not None:
+            referrals = await driver_reads.active_referrals(access.driver, ids)
+        else:
+            referrals = await service.active_referrals(access.session, ids)
     # Serialized once here: the models are built by the presenter, re-validating them is waste (hot path).
     page_body = Page[AnyPersonRead](
         items=[presenter.present(f, actor, referrals) for f in found], next_cursor=cursor
@@ -175,13 +176,14 @@ async def import_csv(
 
 @router.get("/{person_id}", response_model=AnyPersonRead)
 async def get_person(
-    person_id: PersonRef, access: ReadPermitted("persons:read"), reason: ReasonQuery = None
+    person_id: PersonRef, read: ReadPermitted("persons:read"), reason: ReasonQuery = None
 ) -> Response:
     """One person, as your role may see it (the read is audited)."""
-    if access.driver is not None:
-        found = await driver_reads.get(access.driver, access.actor, person_id, reason)
-    else:
-        found = await service.get(access.session, access.actor, person_id, reason)
+    async with read as access:
+        if access.driver is not None:
+            found = await driver_reads.get(access.driver, access.actor, person_id, reason)
+        else:
+            found = await service.get(access.session, access.actor, person_id, reason)
     view = presenter.present(found, access.actor, {found.person.id: found.referrals or []})
     return json_response(plain_json(view), headers={"ETag": etag(found.person.version)})
 

@@ -1,6 +1,5 @@
 """FastAPI dependencies: who is calling, and may they call this route."""
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -79,33 +78,63 @@ class ReadAccess:
     session: AsyncSession | None
 
 
-def require_read(permission: str) -> Any:
-    """Like `require`, for the hottest reads: on PostgreSQL it all runs on the driver connection.
+class PermittedRead:
+    """`async with read as access:` the hottest reads' caller, checked, and its connection.
 
-    Token check, query and audit event share one transaction, as with the session; denials are
-    audited the same way (after the rollback, in a transaction of their own).
+    On PostgreSQL it all runs on the driver connection (app.db_driver): token check, query and
+    audit event share one transaction, as they would in the session. Denials are audited the
+    same way (after the rollback, in a transaction of their own). Elsewhere it is the session.
+    A context manager the route enters, not a dependency with `yield`: FastAPI's machinery for
+    those cost more than the rest of the dependency on this path.
     """
-    _declared(permission)
 
-    async def read_access(request: Request, token: BearerDep) -> AsyncIterator[ReadAccess]:
-        engine = request.app.state.engine
-        if engine.dialect.name != "postgresql":
-            async with request_session(request) as session:
-                actor = _actor(request, await auth_service.resolve(session, token) if token else None)
-                yield ReadAccess(_check(actor, permission), None, session)
+    __slots__ = ("_permission", "_request", "_scope", "_token")
+
+    def __init__(self, request: Request, token: str | None, permission: str) -> None:
+        self._request = request
+        self._token = token
+        self._permission = permission
+        self._scope: Any = None
+
+    async def __aenter__(self) -> ReadAccess:
+        engine = self._request.app.state.engine
+        on_driver = engine.dialect.name == "postgresql"
+        self._scope = db_driver.Transaction(engine) if on_driver else request_session(self._request)
+        handle = await self._scope.__aenter__()
+        try:
+            if on_driver:
+                owner = await auth_service.resolve_on_driver(handle, self._token) if self._token else None
+            else:
+                owner = await auth_service.resolve(handle, self._token) if self._token else None
+            actor = _check(_actor(self._request, owner), self._permission)
+        except BaseException as exc:
+            await self.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        return ReadAccess(actor, handle, None) if on_driver else ReadAccess(actor, None, handle)
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, traceback: Any) -> None:
+        scope, self._scope = self._scope, None
+        if scope is None:
             return
         try:
-            async with db_driver.transaction(engine) as connection:
-                owner = await auth_service.resolve_on_driver(connection, token) if token else None
-                yield ReadAccess(_check(_actor(request, owner), permission), connection, None)
-        except AppError as exc:
-            await write_durable_apart(request, exc)
-            raise
+            await scope.__aexit__(exc_type, exc, traceback)
+        finally:
+            # The session writes its own (request_session); the driver's go through one here.
+            if isinstance(exc, AppError) and isinstance(scope, db_driver.Transaction):
+                await write_durable_apart(self._request, exc)
+
+
+def require_read(permission: str) -> Any:
+    """Like `require`, for the hottest reads: the route enters the `PermittedRead` it gets."""
+    _declared(permission)
+
+    async def read_access(request: Request, token: BearerDep) -> PermittedRead:
+        return PermittedRead(request, token, permission)
 
     read_access.permission = permission  # type: ignore[attr-defined]
     return read_access
 
 
 def ReadPermitted(permission: str) -> Any:  # noqa: N802 - reads as a type in signatures
-    """`access: ReadPermitted("persons:read")`: the caller, and the connection or session to read on."""
-    return Annotated[ReadAccess, Depends(require_read(permission), scope="function")]
+    """`read: ReadPermitted("persons:read")`, then `async with read as access:` in the route."""
+    return Annotated[PermittedRead, Depends(require_read(permission))]
