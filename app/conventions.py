@@ -57,13 +57,13 @@ def _fields(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def plain_json(model: BaseModel) -> bytes:
+def plain_json(value: BaseModel | dict[str, Any]) -> bytes:
     """`model_dump_json()` for plain response models (no aliases, serializers or exclusions), 3x faster.
 
-    orjson over the models' fields: the same bytes (tests/persons/test_plain_json.py holds the
-    person views to that), without pydantic's per-field union and type checks (hot path).
+    orjson over the models' fields (or a dict of those fields): the same bytes (the person views'
+    tests hold it to that), without pydantic's per-field union and type checks (hot path).
     """
-    return orjson.dumps(model, default=_fields, option=orjson.OPT_UTC_Z)
+    return orjson.dumps(value, default=_fields, option=orjson.OPT_UTC_Z)
 
 
 def json_response(
