@@ -28,7 +28,7 @@ from app.health.router import router as health_router
 from app.idempotency.service import Replay
 from app.logging import configure_logging
 from app.meetings.router import router as meetings_router
-from app.metrics.registry import Metrics, MetricsMiddleware
+from app.metrics.registry import Metrics
 from app.metrics.router import router as metrics_router
 from app.middleware import ContextFirstFastAPI
 from app.persons.router import router as persons_router
@@ -147,7 +147,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.metrics = Metrics(app)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
     _document_problems(app)
     app.add_exception_handler(Replay, lambda request, exc: exc.response)  # type: ignore[attr-defined]

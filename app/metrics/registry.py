@@ -1,6 +1,5 @@
 """The app's metrics: requests and latency by route template, database pool, webhook backlog."""
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,11 +7,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.middleware import route_template
-
-UNMATCHED = "<unmatched>"
 # The HTTP server passes any token as a method: others share one label, so that a scanner's
 # invented methods cannot grow the registry without bound.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -95,30 +90,3 @@ class _StateCollector(Collector):
                 "Webhook deliveries waiting to be sent (NaN: the database did not answer).",
                 value=self.metrics.webhook_backlog,
             )
-
-
-class MetricsMiddleware:
-    """Counts and times every HTTP request under its route template (`<unmatched>` for none)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # an exception that escapes becomes the server-error handler's 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            route = route_template(scope) or UNMATCHED
-            self.metrics.observe(scope["method"], route, status, time.perf_counter() - started)
