@@ -133,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
             if imp is not None:
                 results.setdefault("import", {})["postgresql"] = imp
                 log(f"   {imp['rows_per_s']} rows/s, peak RSS {imp['peak_rss_mib']} MiB, ok={imp['ok']}")
+            if imp is not None and imp["ok"]:
+                ceiling = phases.run(
+                    "copy ceiling postgresql",
+                    lambda: asyncio.run(imports.copy_ceiling(env.pg_url(), str(pg.import_site_id))),
+                )
+                if ceiling is not None:
+                    imp["copy_ceiling"] = ceiling
+                    log(f"   COPY of the same rows, prepared: {ceiling['rows_per_s']} rows/s")
         if "sqlite" in args.chosen:
             phases.run("sqlite", lambda: _sqlite(args, work_dir, results, phases, wrk_bin))
 

@@ -141,3 +141,56 @@ def measure(database_url: str, site_id: str, csv_path: Path, rows: int) -> dict[
         "rows_per_s": round(rows / result["seconds"]) if result["seconds"] else None,
     }
     return result
+
+
+async def copy_ceiling(dsn: str, site_id: str) -> dict[str, Any]:
+    """The database's own limit for the import: COPY of rows already prepared, nothing else.
+
+    Copies of the persons (and their history entries) that the CLI just imported, renumbered, go
+    in with asyncpg COPY in the import's batch size, in one transaction that is then rolled back.
+    No reading, validating or encrypting: what is left is PostgreSQL's work per row (heap,
+    indexes, foreign keys, WAL), the ceiling of any import into this schema on this machine.
+    """
+    import uuid  # noqa: PLC0415 - only this measurement needs them
+
+    import asyncpg  # noqa: PLC0415
+
+    from app.persons.imports import CHANGE_FIELDS, CHUNK_ROWS, PERSON_FIELDS  # noqa: PLC0415
+
+    con = await asyncpg.connect(dsn)
+    # Column names from the app's own constants; the only value is a bound parameter.
+    try:
+        persons = await con.fetch(
+            f"SELECT {', '.join(PERSON_FIELDS)} FROM persons WHERE site_id = $1",  # noqa: S608
+            uuid.UUID(site_id),
+        )
+        changes = await con.fetch(
+            f"SELECT {', '.join('c.' + f for f in CHANGE_FIELDS)} FROM person_changes c"  # noqa: S608
+            " JOIN persons p ON p.id = c.person_id WHERE p.site_id = $1",
+            uuid.UUID(site_id),
+        )
+        new_ids = {p["id"]: uuid.uuid4() for p in persons}
+        fields = {name: n for n, name in enumerate(PERSON_FIELDS)}
+        copies = []
+        for n, person in enumerate(persons):
+            row = list(person)
+            row[fields["id"]] = new_ids[person["id"]]
+            row[fields["nik_blind_index"]] = None if person["nik_blind_index"] is None else f"ceiling{n:057d}"
+            row[fields["registration_seq"]] = 1_000_000_000 + n
+            copies.append(tuple(row))
+        change_copies = [(uuid.uuid4(), new_ids[c["person_id"]], *tuple(c)[2:]) for c in changes]
+        transaction = con.transaction()
+        await transaction.start()
+        started = time.perf_counter()
+        for start in range(0, len(copies), CHUNK_ROWS):
+            await con.copy_records_to_table(
+                "persons", records=copies[start : start + CHUNK_ROWS], columns=PERSON_FIELDS
+            )
+            await con.copy_records_to_table(
+                "person_changes", records=change_copies[start : start + CHUNK_ROWS], columns=CHANGE_FIELDS
+            )
+        seconds = time.perf_counter() - started
+        await transaction.rollback()
+    finally:
+        await con.close()
+    return {"rows": len(copies), "seconds": round(seconds, 2), "rows_per_s": round(len(copies) / seconds)}
