@@ -16,18 +16,12 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 
-from app.errors import ServiceUnavailable
+from app.errors import AppError, ServiceUnavailable
 
 _DIALECT = PGDialect_asyncpg()
-# The connection is gone or in an unknown state: the pool must not hand it out again.
-_CONNECTION_ERRORS = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.AdminShutdownError,
-    OSError,
-    asyncio.TimeoutError,
-)
+# SQLSTATEs after which a retry may well succeed: statement timeout, serialization failure,
+# deadlock, read-only (a failover): 503 with Retry-After, as for an unreachable database.
+_TRANSIENT = {"57014", "40001", "40P01", "25006"}
 
 
 class DatabaseUnavailable(ServiceUnavailable):
@@ -35,6 +29,33 @@ class DatabaseUnavailable(ServiceUnavailable):
 
     def __init__(self) -> None:
         super().__init__("The database is unavailable; retry shortly.", headers={"Retry-After": "5"})
+
+
+class ValueRefused(AppError):
+    """A value the schema let through but the database refused (class 22): the caller's fault."""
+
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+    def __init__(self) -> None:
+        super().__init__("A value is out of range.")
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The connection is gone or in an unknown state: the pool must not hand it out again."""
+    if isinstance(exc, asyncpg.exceptions.DataError):  # client-side: an argument it cannot encode
+        return False
+    if isinstance(exc, asyncpg.PostgresError):
+        return exc.sqlstate.startswith(("08", "57P"))
+    return isinstance(exc, (asyncpg.InterfaceError, OSError, asyncio.TimeoutError))
+
+
+def _translated(exc: BaseException) -> BaseException:
+    """What the caller is told about a driver error, as the session's handlers would say it."""
+    if _connection_lost(exc) or getattr(exc, "sqlstate", None) in _TRANSIENT:
+        return DatabaseUnavailable()
+    if isinstance(exc, asyncpg.exceptions.DataError) or getattr(exc, "sqlstate", "").startswith("22"):
+        return ValueRefused()
+    return exc
 
 
 class DriverStatement:
@@ -71,8 +92,9 @@ class Transaction:
     transaction, committed when the block ends and rolled back if it raises.
 
     Checked out from the engine's own pool: one pool, one size and timeout for the whole app.
-    A lost connection is invalidated and answered 503, as the session's errors are. A class, not
-    a generator: it runs on every hot read.
+    Driver errors are answered as the session's are (lost connection or transient: 503; refused
+    value: 422). A connection that was lost, or left mid-statement by a cancellation, is not
+    reused. A class, not a generator: it runs on every hot read.
     """
 
     __slots__ = ("_engine", "_pooled", "_transaction")
@@ -83,34 +105,40 @@ class Transaction:
         self._transaction: Any = None
 
     async def __aenter__(self) -> asyncpg.Connection:
-        self._pooled = await self._engine.raw_connection()
-        connection: asyncpg.Connection = self._pooled.driver_connection
-        self._transaction = connection.transaction()
         try:
+            self._pooled = await self._engine.raw_connection()
+        except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            raise DatabaseUnavailable from exc  # the pool's own errors reach the app's handlers
+        try:
+            connection: asyncpg.Connection = self._pooled.driver_connection
+            self._transaction = connection.transaction()
             await self._transaction.start()
-        except _CONNECTION_ERRORS as exc:
-            self._give_back(exc)
-            raise DatabaseUnavailable from exc
-        except BaseException:
-            self._give_back(None)
-            raise
+        except BaseException as exc:
+            self._give_back(discard=exc)
+            raise _translated(exc) from exc
         return connection
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, traceback: Any) -> None:
-        lost = exc if isinstance(exc, _CONNECTION_ERRORS) else None
-        try:
-            if exc is None:
-                await self._transaction.commit()
-            elif lost is None:
-                await self._transaction.rollback()
-        except _CONNECTION_ERRORS as error:
-            lost = error
-        finally:
-            self._give_back(lost)
-        if lost is not None:
-            raise DatabaseUnavailable from lost
+        if exc is not None and (not isinstance(exc, Exception) or _connection_lost(exc)):
+            self._give_back(discard=exc)
+        else:
+            try:
+                await (self._transaction.commit() if exc is None else self._transaction.rollback())
+            except BaseException as error:
+                self._give_back(discard=error)
+                raise _translated(error) from error
+            self._give_back(discard=None)
+        if exc is not None and (translated := _translated(exc)) is not exc:
+            raise translated from exc
 
-    def _give_back(self, lost: BaseException | None) -> None:
-        if isinstance(lost, _CONNECTION_ERRORS):
-            self._pooled.invalidate(lost)
-        self._pooled.close()
+    def _give_back(self, discard: BaseException | None) -> None:
+        pooled, self._pooled = self._pooled, None
+        if pooled is None:
+            return
+        if discard is not None and _connection_lost(discard):
+            # What SQLAlchemy does on a disconnect: every connection older than this one goes too
+            # (after a database restart they are all dead), not only the one that failed.
+            self._engine.sync_engine.pool._invalidate(pooled, discard)  # noqa: SLF001
+        elif discard is not None:
+            pooled.invalidate(discard)
+        pooled.close()

@@ -24,7 +24,13 @@ from app.persons.models import Person, Referral
 from app.persons.service import Found, PersonFilters
 from app.security.principal import Actor
 
-_PERSON_COLUMNS = len(Person.__table__.columns)
+# A record of `select(Person, ...)` begins with the person's columns, in the table's order: the
+# rows are split at this length. Checked here, so that a deferred column or column_property added
+# to the model one day cannot shift values into the wrong attributes unnoticed.
+_PERSON_KEYS = tuple(column.key for column in select(Person).selected_columns)
+if tuple(column.key for column in Person.__table__.columns) != _PERSON_KEYS:
+    raise RuntimeError("select(Person) no longer lists the persons table's columns in order")
+_PERSON_COLUMNS = len(_PERSON_KEYS)
 # Shapes seen: two for one person, and one per combination of list filters actually used.
 _MAX_SHAPES = 512
 _shapes: dict[Hashable, DriverStatement] = {}

@@ -29,7 +29,7 @@ from app.persons.schemas import (
 from app.persons.service import Found, PersonFilters
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
-from app.schemas import UpdatedSince
+from app.schemas import Text, UpdatedSince
 from app.security.deps import Permitted, ReadPermitted
 from app.security.principal import Actor
 
@@ -49,7 +49,7 @@ async def _filters(
     domicile_region_code: Annotated[RegionCode | None, Query()] = None,
     identity_verified: bool | None = None,
     referred_agency_id: uuid.UUID | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of the name or alias.")] = None,
+    q: Annotated[Text | None, Query(max_length=100, description="Part of the name or alias.")] = None,
     nik: Annotated[str | None, Query(pattern=r"^\d{16}$", description="Exact NIK (blind index).")] = None,
     updated_since: UpdatedSince = None,
 ) -> PersonFilters:

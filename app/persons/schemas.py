@@ -182,4 +182,4 @@ class ImportReport(ResponseBody):
     errors: list[ImportError_]
 
 
-Purpose = Annotated[str, StringConstraints(min_length=3, max_length=500)]
+Purpose = Annotated[Text, StringConstraints(min_length=3, max_length=500)]
