@@ -28,6 +28,8 @@ COLUMNS = [
     "legal_basis",
 ]
 TIMEOUT_SECONDS = 3600
+# The ceiling is measured on at most this many of the imported rows (held in memory meanwhile).
+CEILING_ROWS = 100_000
 
 
 def write_csv(path: Path, rows: int, regencies: list[str], first: int) -> int:
@@ -161,13 +163,15 @@ async def copy_ceiling(dsn: str, site_id: str) -> dict[str, Any]:
     # Column names from the app's own constants; the only value is a bound parameter.
     try:
         persons = await con.fetch(
-            f"SELECT {', '.join(PERSON_FIELDS)} FROM persons WHERE site_id = $1",  # noqa: S608
+            f"SELECT {', '.join(PERSON_FIELDS)} FROM persons WHERE site_id = $1"  # noqa: S608
+            " ORDER BY id LIMIT $2",
             uuid.UUID(site_id),
+            CEILING_ROWS,
         )
         changes = await con.fetch(
             f"SELECT {', '.join('c.' + f for f in CHANGE_FIELDS)} FROM person_changes c"  # noqa: S608
-            " JOIN persons p ON p.id = c.person_id WHERE p.site_id = $1",
-            uuid.UUID(site_id),
+            " WHERE c.person_id = ANY($1::uuid[])",
+            [p["id"] for p in persons],
         )
         new_ids = {p["id"]: uuid.uuid4() for p in persons}
         fields = {name: n for n, name in enumerate(PERSON_FIELDS)}
