@@ -182,17 +182,19 @@ async def copy_ceiling(dsn: str, site_id: str) -> dict[str, Any]:
             row[fields["nik_blind_index"]] = None if person["nik_blind_index"] is None else f"ceiling{n:057d}"
             row[fields["registration_seq"]] = 1_000_000_000 + n
             copies.append(tuple(row))
-        change_copies = [(uuid.uuid4(), new_ids[c["person_id"]], *tuple(c)[2:]) for c in changes]
+        # Each batch's history entries go in after its persons (their foreign key).
+        history: dict[uuid.UUID, list[tuple[Any, ...]]] = {}
+        for change in changes:
+            copy = (uuid.uuid4(), new_ids[change["person_id"]], *tuple(change)[2:])
+            history.setdefault(copy[1], []).append(copy)
         transaction = con.transaction()
         await transaction.start()
         started = time.perf_counter()
         for start in range(0, len(copies), CHUNK_ROWS):
-            await con.copy_records_to_table(
-                "persons", records=copies[start : start + CHUNK_ROWS], columns=PERSON_FIELDS
-            )
-            await con.copy_records_to_table(
-                "person_changes", records=change_copies[start : start + CHUNK_ROWS], columns=CHANGE_FIELDS
-            )
+            batch = copies[start : start + CHUNK_ROWS]
+            await con.copy_records_to_table("persons", records=batch, columns=PERSON_FIELDS)
+            entries = [entry for person in batch for entry in history.get(person[0], [])]
+            await con.copy_records_to_table("person_changes", records=entries, columns=CHANGE_FIELDS)
         seconds = time.perf_counter() - started
         await transaction.rollback()
     finally:
