@@ -92,11 +92,6 @@ def for_staff_or_auditor(
     return PersonRead(**staff_fields(person, actor, referrals, warnings))
 
 
-def for_partner(person: Person, referral: Referral) -> PartnerPersonRead:
-    """The record as a partner agency sees it."""
-    return PartnerPersonRead(**partner_fields(person, referral))
-
-
 def present(
     found: Found, actor: Actor, referrals: dict[uuid.UUID, list[Referral]], warnings: list[str] | None = None
 ) -> PersonRead | PartnerPersonRead:
