@@ -4,10 +4,9 @@ GET one person and a page of persons are the calls partner systems and the front
 Through the session they cost ~2-5 ms of Python per request, most of it the ORM and the
 session's greenlet bridge; here the same statements (built with SQLAlchemy, compiled once for
 PostgreSQL) run on the pooled connection's asyncpg object, inside one transaction.
-Only on PostgreSQL: elsewhere the callers use the session (see `app.persons.reads`).
+Only on PostgreSQL: elsewhere the callers use the session (see `app.persons.driver_reads`).
 """
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,28 +15,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 
-from app.errors import AppError, ServiceUnavailable
-
 _DIALECT = PGDialect_asyncpg()
-# SQLSTATEs after which a retry may well succeed: statement timeout, serialization failure,
-# deadlock, read-only (a failover): 503 with Retry-After, as for an unreachable database.
-_TRANSIENT = {"57014", "40001", "40P01", "25006"}
-
-
-class DatabaseUnavailable(ServiceUnavailable):
-    slug, title = "service-unavailable", "Service unavailable"
-
-    def __init__(self) -> None:
-        super().__init__("The database is unavailable; retry shortly.", headers={"Retry-After": "5"})
-
-
-class ValueRefused(AppError):
-    """A value the schema let through but the database refused (class 22): the caller's fault."""
-
-    status, slug, title = 422, "validation-error", "Invalid request"
-
-    def __init__(self) -> None:
-        super().__init__("A value is out of range.")
 
 
 def _connection_lost(exc: BaseException) -> bool:
@@ -46,16 +24,7 @@ def _connection_lost(exc: BaseException) -> bool:
         return False
     if isinstance(exc, asyncpg.PostgresError):
         return exc.sqlstate.startswith(("08", "57P"))
-    return isinstance(exc, (asyncpg.InterfaceError, OSError, asyncio.TimeoutError))
-
-
-def _translated(exc: BaseException) -> BaseException:
-    """What the caller is told about a driver error, as the session's handlers would say it."""
-    if _connection_lost(exc) or getattr(exc, "sqlstate", None) in _TRANSIENT:
-        return DatabaseUnavailable()
-    if isinstance(exc, asyncpg.exceptions.DataError) or getattr(exc, "sqlstate", "").startswith("22"):
-        return ValueRefused()
-    return exc
+    return isinstance(exc, (asyncpg.InterfaceError, OSError))
 
 
 class DriverStatement:
@@ -92,9 +61,10 @@ class Transaction:
     transaction, committed when the block ends and rolled back if it raises.
 
     Checked out from the engine's own pool: one pool, one size and timeout for the whole app.
-    Driver errors are answered as the session's are (lost connection or transient: 503; refused
-    value: 422). A connection that was lost, or left mid-statement by a cancellation, is not
-    reused. A class, not a generator: it runs on every hot read.
+    Errors pass through unchanged (app/errors.py answers driver errors as the session's: 503 for
+    a lost connection or a transient condition, 422 for a refused value). A connection that was
+    lost, or left mid-statement by a cancellation, is not reused. A class, not a generator: it
+    runs on every hot read.
     """
 
     __slots__ = ("_engine", "_pooled", "_transaction")
@@ -105,31 +75,26 @@ class Transaction:
         self._transaction: Any = None
 
     async def __aenter__(self) -> asyncpg.Connection:
-        try:
-            self._pooled = await self._engine.raw_connection()
-        except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            raise DatabaseUnavailable from exc  # the pool's own errors reach the app's handlers
+        self._pooled = await self._engine.raw_connection()
         try:
             connection: asyncpg.Connection = self._pooled.driver_connection
             self._transaction = connection.transaction()
             await self._transaction.start()
         except BaseException as exc:
             self._give_back(discard=exc)
-            raise _translated(exc) from exc
+            raise
         return connection
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, traceback: Any) -> None:
         if exc is not None and (not isinstance(exc, Exception) or _connection_lost(exc)):
             self._give_back(discard=exc)
-        else:
-            try:
-                await (self._transaction.commit() if exc is None else self._transaction.rollback())
-            except BaseException as error:
-                self._give_back(discard=error)
-                raise _translated(error) from error
-            self._give_back(discard=None)
-        if exc is not None and (translated := _translated(exc)) is not exc:
-            raise translated from exc
+            return
+        try:
+            await (self._transaction.commit() if exc is None else self._transaction.rollback())
+        except BaseException as error:
+            self._give_back(discard=error)
+            raise
+        self._give_back(discard=None)
 
     def _give_back(self, discard: BaseException | None) -> None:
         pooled, self._pooled = self._pooled, None

@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -281,12 +282,16 @@ async def _busy(request: Request, exc: Exception) -> Response:
     )
 
 
-def _connection_lost(exc: DBAPIError) -> bool:
-    """Whether a driver error means the database is unreachable (SQLSTATE 08xxx, 57Pxx)."""
-    if exc.connection_invalidated:
-        return True
-    code = _sqlstate(exc)
-    return isinstance(code, str) and code.startswith(("08", "57P"))
+# Retry shortly: the database is unreachable or shutting down (08, 57P), out of connections or
+# memory (53), or the statement hit a transient condition: statement timeout, serialization
+# failure, deadlock, read-only after a failover. 503 with Retry-After, never a 500.
+_RETRY_CLASSES = ("08", "57P", "53")
+_RETRY_STATES = frozenset({"57014", "40001", "40P01", "25006"})
+
+
+def retry_later(sqlstate: str | None) -> bool:
+    """Whether an error with this SQLSTATE is answered 503 (the database, not the request)."""
+    return sqlstate is not None and (sqlstate.startswith(_RETRY_CLASSES) or sqlstate in _RETRY_STATES)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -296,12 +301,23 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 async def _driver_error(request: Request, exc: Exception) -> Response:
     """A bare driver error: unreachable database 503; data exception (class 22) 422; else 500."""
     assert isinstance(exc, DBAPIError)
-    if _connection_lost(exc):
+    if exc.connection_invalidated or retry_later(_sqlstate(exc)):
         return await _database_unavailable(request, exc)
     # asyncpg raises some data exceptions (e.g. a NUL byte in a text value) as a bare DBAPIError.
     if (_sqlstate(exc) or "").startswith("22"):
         return await _data_error(request, exc)
     log.error("database error", extra={"error": type(exc.orig).__name__, "sqlstate": _sqlstate(exc)})
+    return _internal_error(request)
+
+
+async def _asyncpg_error(request: Request, exc: Exception) -> Response:
+    """`_driver_error` for errors raised on the driver connection itself (app/db_driver.py)."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(exc, asyncpg.exceptions.DataError) or (sqlstate or "").startswith("22"):
+        return await _data_error(request, exc)  # DataError: a value the driver could not encode
+    if isinstance(exc, asyncpg.InterfaceError) or retry_later(sqlstate):
+        return await _database_unavailable(request, exc)
+    log.error("database error", extra={"error": type(exc).__name__, "sqlstate": sqlstate})
     return _internal_error(request)
 
 
@@ -343,5 +359,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(DBAPIError, _driver_error)
+    app.add_exception_handler(asyncpg.PostgresError, _asyncpg_error)
+    app.add_exception_handler(asyncpg.InterfaceError, _asyncpg_error)
     app.add_exception_handler(OSError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,14 +1,14 @@
-"""The hot reads when the database misbehaves: clear 4xx/503 problems, no leaked connections.
+"""Reads when the database misbehaves: clear 4xx/503 problems, no leaked connections.
 
 On PostgreSQL GET one person and a page run on the driver connection (app/db_driver.py); these
 tests break that connection or its statements in the middle of a read.
 """
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEvent
-from app.persons import driver_reads
+from app.persons import driver_reads, service
 from tests.persons.helpers import make_person, make_site
 from tests.persons.support import PERSONS, assert_problem
 
@@ -74,3 +74,19 @@ async def test_a_failed_read_writes_no_success_event(backend, client, callers, m
     _breaking(monkeypatch, "SELECT pg_terminate_backend(pg_backend_pid())")
     assert_problem(await client.get(f"{PERSONS}/{person['id']}", headers=callers.officer.headers), 503)
     assert await session.scalar(reads) == before
+
+
+async def test_a_statement_timeout_through_the_session_is_503_too(backend, client, callers, monkeypatch):
+    _postgres_only(backend)
+    site = await make_site(client, callers)
+    person = await make_person(client, callers, site["id"])
+    history = service.history
+
+    async def slow_history(session, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        await session.execute(text("SET LOCAL statement_timeout = '20ms'"))
+        await session.execute(text("SELECT pg_sleep(1)"))
+        return await history(session, *args, **kwargs)
+
+    monkeypatch.setattr(service, "history", slow_history)
+    response = await client.get(f"{PERSONS}/{person['id']}/history", headers=callers.officer.headers)
+    assert_problem(response, 503)
