@@ -2,7 +2,7 @@
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -139,13 +139,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Freed space (an erased or updated value) is overwritten with zeros, not left in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -167,6 +170,24 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             if await _rolled_back(session) and isinstance(exc, AppError):
                 await _write_durable(session, request, exc)
             raise
+        await run_after_commit(session, request.app.state.engine)
+
+
+AfterCommit = Callable[[AsyncEngine], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run `action` once the session's transaction has committed (work that cannot run inside one)."""
+    session.info.setdefault("after_commit", []).append(action)
+
+
+async def run_after_commit(session: AsyncSession, engine: AsyncEngine) -> None:
+    """The actions registered with `after_commit`; a failure is logged: the commit already stands."""
+    for action in session.info.pop("after_commit", []):
+        try:
+            await action(engine)
+        except (DBAPIError, OSError):
+            log.exception("an after-commit action failed")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

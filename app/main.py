@@ -32,6 +32,7 @@ from app.metrics.registry import Metrics
 from app.metrics.router import router as metrics_router
 from app.middleware import ContextFirstFastAPI
 from app.persons.router import router as persons_router
+from app.privacy.router import router as privacy_router
 from app.regions import service as region_service
 from app.regions.router import router as regions_router
 from app.sites.router import router as sites_router
@@ -88,6 +89,7 @@ API_ROUTERS = (
     agencies_router,
     regions_router,
     audit_router,
+    privacy_router,
     sites_router,
     meetings_router,
     coordinations_router,

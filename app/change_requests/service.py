@@ -411,8 +411,8 @@ async def withdraw(
     return request
 
 
-async def forget_person(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> None:
-    """On erasure: wipe what the requests say about the person and close the pending ones."""
+async def close_pending_of(session: AsyncSession, actor: Actor, person_id: uuid.UUID, reason: str) -> None:
+    """Reject the person's pending requests (on erasure: nothing is left to decide on)."""
     await session.execute(
         sql_update(ChangeRequest)
         .where(ChangeRequest.person_id == person_id, ChangeRequest.status == "pending")
@@ -420,11 +420,8 @@ async def forget_person(session: AsyncSession, actor: Actor, person_id: uuid.UUI
             status="rejected",
             decided_by=actor.id,
             decided_at=utcnow(),
-            decision_reason="The record was erased.",
+            decision_reason=reason,
+            version=ChangeRequest.version + 1,
+            updated_at=utcnow(),
         )
-    )
-    await session.execute(
-        sql_update(ChangeRequest)
-        .where(ChangeRequest.person_id == person_id)
-        .values(payload={}, note=None, version=ChangeRequest.version + 1, updated_at=utcnow())
     )

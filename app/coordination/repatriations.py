@@ -42,6 +42,8 @@ from app.pagination import PageParams, paginate_rows
 from app.persons import service as person_service
 from app.persons.models import Person
 from app.persons.transitions import Status
+from app.privacy import views
+from app.privacy.inventory import may_read
 from app.security.principal import Actor
 from app.webhooks import events as webhook_events
 
@@ -252,9 +254,13 @@ async def list_members(
     items = [
         MemberRead(
             person_id=case_service.person_ref(person.id, actor),
-            registration_number=person.registration_number,
+            registration_number=views.person_fields(person, actor.role, ("registration_number",))[
+                "registration_number"
+            ],
             status=Status(person.status),
-            override_reason=None if actor.is_partner else member.override_reason,
+            override_reason=member.override_reason
+            if may_read("repatriation_members", "override_reason", actor.role)
+            else None,
             added_at=member.added_at,
         )
         for member, person in rows

@@ -113,11 +113,12 @@ class CasePersonRead(ResponseBody):
     """A person of a case, NIK masked; partners see their agency's own pseudonymous id."""
 
     id: uuid.UUID = Field(description="Partners: their agency's own id for the person.")
-    registration_number: str
+    registration_number: str | None = Field(description="Dinas Sosial and auditors; null for partners.")
     full_name: str | None
     alias: str | None
     sex: str
-    birth_date: date | None
+    birth_date: date | None = Field(description="Dinas Sosial staff only; others get `birth_year`.")
+    birth_year: int | None
     nik: str | None = Field(description="Masked to the last 4 digits.")
     origin_region_code: str | None
     domicile_region_code: str | None
@@ -252,7 +253,7 @@ class RepatriationRead(ResponseBody):
 
 class MemberRead(ResponseBody):
     person_id: uuid.UUID = Field(description="Partners: their agency's own id for the person.")
-    registration_number: str
+    registration_number: str | None = Field(description="Dinas Sosial and auditors; null for partners.")
     status: Status
     override_reason: str | None = Field(description="Internal: null for partners.")
     added_at: datetime

@@ -41,6 +41,7 @@ from app.pagination import PageParams, paginate_rows
 from app.persons import service as person_service
 from app.persons.models import Person
 from app.persons.transitions import Status
+from app.privacy import views
 from app.regions import service as region_service
 from app.regions.models import Region
 from app.security import crypto
@@ -445,22 +446,19 @@ def _batch_of(case_id: uuid.UUID) -> Any:
     )
 
 
+CASE_PERSON_FIELDS = (
+    "registration_number", "full_name", "alias", "sex", "birth_date", "birth_year", "origin_region_code",
+    "domicile_region_code", "identity_verified", "status", "status_changed_at",
+)  # fmt: skip
+
+
 def present_person(person: Person, batch_id: uuid.UUID | None, actor: Actor) -> CasePersonRead:
     """A person of a case: NIK masked for everyone here, no contact data, the partner's own id."""
     return CasePersonRead(
         id=person_ref(person.id, actor),
-        registration_number=person.registration_number,
-        full_name=person.full_name,
-        alias=person.alias,
-        sex=person.sex,
-        birth_date=person.birth_date,
         nik=crypto.masked_nik(person.nik_last4),
-        origin_region_code=person.origin_region_code,
-        domicile_region_code=person.domicile_region_code,
-        identity_verified=person.identity_verified,
-        status=Status(person.status),
-        status_changed_at=person.status_changed_at,
         repatriation_id=batch_id,
+        **views.person_fields(person, actor.role, CASE_PERSON_FIELDS),
     )
 
 

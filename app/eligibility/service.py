@@ -840,16 +840,3 @@ async def seed(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> tup
         rule_set = await activate(session, actor, program.id, rule_set.id)
         changed = True
     return program, rule_set, changed
-
-
-async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
-    """Erasure: empty the facts of a person's determinations (they hold age and NIK region).
-
-    The outcome stays, for the runs' counts. Filtering on the runs lets PostgreSQL use the primary
-    key (run_id, person_id): the table has no person-first index.
-    """
-    await session.execute(
-        update(Determination)
-        .where(Determination.run_id.in_(select(DeterminationRun.id)), Determination.person_id == person_id)
-        .values(facts={})
-    )

@@ -28,6 +28,8 @@ from app.persons.schemas import (
 )
 from app.persons.service import Found, PersonFilters
 from app.persons.transitions import Status
+from app.privacy import flows as privacy_flows
+from app.privacy import service as privacy_service
 from app.regions.schemas import RegionCode
 from app.schemas import Text, UpdatedSince
 from app.security.deps import Permitted, ReadPermitted
@@ -275,6 +277,8 @@ async def data_export(
         "person": (await _view(session, actor, found)).model_dump(mode="json"),
         "history": [presenter.change(c, actor).model_dump(mode="json") for c in changes],
         "access_log": [AuditEventRead.model_validate(e).model_dump(mode="json") for e in events],
+        # Every row the personal-data inventory links to the person, in every table.
+        "records": await privacy_service.subject_rows(session, found.person.id),
     }
     headers = {"Content-Disposition": f'attachment; filename="person-{person_id}.json"'}
     return json_response(orjson.dumps(document), headers=headers)
@@ -303,5 +307,5 @@ async def erase(
     person_id: uuid.UUID, body: RestrictionCreate, session: SessionDep, actor: Permitted("persons:erase")
 ) -> AnyPersonRead:
     """Erase identity and contact data (admin); the pseudonymous skeleton stays for counts and audit."""
-    person = await service.erase(session, actor, person_id, body.reason)
+    person = await privacy_flows.erase_person(session, actor, person_id, body.reason)
     return await _view(session, actor, Found(person, None))

@@ -105,9 +105,12 @@ class PersonRead(ResponseBody):
     full_name: str | None
     alias: str | None
     sex: Sex
-    birth_date: date | None
+    birth_date: date | None = Field(description="Dinas Sosial staff only; others get `birth_year`.")
+    birth_year: int | None
     nik: str | None
-    nik_region_code: str | None = Field(description="Where the NIK was first issued, not the domicile.")
+    nik_region_code: str | None = Field(
+        description="Where the NIK was first issued, not the domicile. Dinas Sosial staff only."
+    )
     kk_number: str | None
     phone: str | None
     domicile_address: str | None
@@ -134,13 +137,14 @@ class PersonRead(ResponseBody):
 class PartnerPersonRead(ResponseBody):
     """The record as a partner agency sees it: its own pseudonymous id, NIK masked, no contact data."""
 
-    id: uuid.UUID = Field(description="This agency's own id for the person.")
-    registration_number: str
+    id: uuid.UUID = Field(
+        description="This agency's own id for the person; no number is shared across agencies."
+    )
     site_id: uuid.UUID
     full_name: str | None
     alias: str | None
     sex: Sex
-    birth_date: date | None
+    birth_year: int | None
     nik: str | None = Field(description="Masked to the last 4 digits.")
     origin_region_code: str | None
     domicile_region_code: str | None

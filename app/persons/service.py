@@ -27,6 +27,7 @@ from app.persons import nik as nik_rules
 from app.persons.models import Person, PersonChange, Referral
 from app.persons.schemas import PersonCreate, PersonUpdate
 from app.persons.transitions import allowed_targets, is_allowed
+from app.privacy.views import MASKED_IN_HISTORY
 from app.regions import service as region_service
 from app.regions.models import Region
 from app.security import crypto
@@ -34,19 +35,6 @@ from app.security.principal import Actor
 from app.sites import service as site_service
 from app.sites.models import Site
 from app.webhooks import events as webhook_events
-
-# Fields whose old and new values the history shows masked, and which erasure wipes.
-MASKED_IN_HISTORY = {"nik", "kk_number"}
-PERSONAL_FIELDS = {
-    "full_name",
-    "alias",
-    "nik",
-    "kk_number",
-    "phone",
-    "domicile_address",
-    "notes",
-    "birth_date",
-}
 
 
 class PersonNotFound(NotFound):
@@ -201,7 +189,7 @@ async def allocate_registration(session: AsyncSession, site: Site, count: int = 
     return [(seq, f"{site.code}-{seq:04d}") for seq in range(last - count + 1, last + 1)]
 
 
-def _record(person_id: uuid.UUID, actor: Actor | None, kind: str, **fields: Any) -> PersonChange:
+def history_entry(person_id: uuid.UUID, actor: Actor | None, kind: str, **fields: Any) -> PersonChange:
     return PersonChange(
         id=uuid7(),
         person_id=person_id,
@@ -243,7 +231,7 @@ async def create(session: AsyncSession, actor: Actor, data: PersonCreate) -> tup
         created_by=actor.id,
     )
     session.add(person)
-    session.add(_record(person_id, actor, "created", new_value=number))
+    session.add(history_entry(person_id, actor, "created", new_value=number))
     await session.flush()
     await audit.record(
         session, actor, "person.create", resource_type="person", resource_id=person_id, person_ids=[person_id]
@@ -278,7 +266,7 @@ async def update(
 ) -> tuple[Person, list[str]]:
     """Apply the fields sent (If-Match must name the current version); each change goes to history."""
     person = (await find(session, actor, ref, reason="update")).person
-    _refuse_if_erased(person)
+    refuse_if_erased(person)
     check_version(expected, person.version)
     changes = data.model_dump(exclude_unset=True)
     for field in ("full_name", "sex", "identity_document", "identity_verified", "legal_basis"):
@@ -293,7 +281,7 @@ async def update(
             continue
         _apply(person, actor, field, new)
         session.add(
-            _record(
+            history_entry(
                 person.id,
                 actor,
                 "field",
@@ -326,7 +314,7 @@ def _apply(person: Person, actor: Actor, field: str, value: Any) -> None:
         person.identity_verified_by = actor.id if value else None
 
 
-def _refuse_if_erased(person: Person) -> None:
+def refuse_if_erased(person: Person) -> None:
     if person.erased_at is not None:
         raise PersonErased("The record was erased; it can no longer be changed.")
 
@@ -352,7 +340,7 @@ async def apply_status_change(
     person.status = to_status
     person.status_changed_at = utcnow()
     session.add(
-        _record(
+        history_entry(
             person.id,
             actor,
             "status",
@@ -377,7 +365,7 @@ async def change_status(
 ) -> Person:
     """POST /persons/{id}/status-changes."""
     person = (await find(session, actor, ref, reason="status change", for_update=True)).person
-    _refuse_if_erased(person)
+    refuse_if_erased(person)
     await apply_status_change(session, actor, person, to_status, reason=reason, occurred_on=occurred_on)
     await session.flush()
     await audit.record(
@@ -566,7 +554,7 @@ async def refer(
 ) -> Referral:
     """Refer a person to an agency, whose partners then see the person under their own id."""
     person = (await find(session, actor, ref, reason="referral")).person
-    _refuse_if_erased(person)
+    refuse_if_erased(person)
     await agency_service.require_active(session, agency_id)
     referral = await session.get(Referral, (person.id, agency_id))
     if referral is not None and referral.ended_at is None:
@@ -583,7 +571,9 @@ async def refer(
         None,
     )
     session.add(
-        _record(person.id, actor, "referral", field="referrals", new_value=str(agency_id), reason=reason)
+        history_entry(
+            person.id, actor, "referral", field="referrals", new_value=str(agency_id), reason=reason
+        )
     )
     await session.flush()
     await webhook_events.person_referred(session, person, referral)
@@ -602,7 +592,7 @@ async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agen
             "The person is not referred to this agency.", resource_type="referral", resource_id=agency_id
         )
     referral.ended_at = utcnow()
-    session.add(_record(person.id, actor, "referral", field="referrals", old_value=str(agency_id)))
+    session.add(history_entry(person.id, actor, "referral", field="referrals", old_value=str(agency_id)))
     await session.flush()
     await audit.record(
         session,
@@ -622,7 +612,7 @@ async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, r
         raise Conflict("The record is already restricted." if restricted else "The record is not restricted.")
     person.restricted, person.restricted_at = restricted, utcnow() if restricted else None
     session.add(
-        _record(
+        history_entry(
             person.id,
             actor,
             "restrict",  # `kind` holds at most 10 characters
@@ -638,54 +628,6 @@ async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, r
         session,
         actor,
         action,
-        resource_type="person",
-        resource_id=person.id,
-        person_ids=[person.id],
-        reason=reason,
-    )
-    return person
-
-
-async def erase(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str) -> Person:
-    """Erasure (UU PDP): wipe identity and contact data and its history; keep the counted skeleton."""
-    person = (await find(session, actor, ref, reason=reason)).person
-    _refuse_if_erased(person)
-    for column in (
-        "full_name",
-        "alias",
-        "birth_date",
-        "nik_ciphertext",
-        "nik_blind_index",
-        "nik_last4",
-        "nik_region_code",  # the NIK's first four digits
-        "kk_ciphertext",
-        "phone",
-        "domicile_address",
-        "notes",
-    ):
-        setattr(person, column, None)
-    person.erased_at = utcnow()
-    await session.execute(
-        sql_update(PersonChange)
-        .where(PersonChange.person_id == person.id, PersonChange.field.in_(PERSONAL_FIELDS))
-        .values(old_value=None, new_value=None)
-    )
-    await session.execute(
-        sql_update(Referral)
-        .where(Referral.person_id == person.id, Referral.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
-    session.add(_record(person.id, actor, "erasure", reason=reason))
-    from app.change_requests import service as change_requests  # noqa: PLC0415 - it imports this module
-    from app.eligibility import service as eligibility  # noqa: PLC0415 - it imports this module
-
-    await change_requests.forget_person(session, actor, person.id)
-    await eligibility.forget_person(session, person.id)
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "person.erase",
         resource_type="person",
         resource_id=person.id,
         person_ids=[person.id],

@@ -6,7 +6,7 @@ values as plain strings), with text chosen to trip a JSON encoder.
 """
 
 import uuid
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
@@ -90,6 +90,7 @@ utc_zones = st.sampled_from([UTC, timezone(timedelta(0)), timezone(timedelta(0),
 _aware = st.datetimes(timezones=utc_zones)
 datetimes = st.one_of(_aware, _aware.map(lambda d: d.replace(microsecond=0)))
 dates = st.dates()
+years = st.integers(min_value=1, max_value=9999)
 versions = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 sexes = st.sampled_from(get_args(Sex))
 documents = st.sampled_from(get_args(IdentityDocument))
@@ -116,6 +117,7 @@ def person_reads(draw: st.DrawFn) -> PersonRead:
         "alias": draw(_optional(texts)),
         "sex": draw(sexes),
         "birth_date": draw(_optional(dates)),
+        "birth_year": draw(_optional(years)),
         "nik": draw(_optional(texts)),
         "nik_region_code": draw(_optional(texts)),
         "kk_number": draw(_optional(texts)),
@@ -150,12 +152,11 @@ def person_reads(draw: st.DrawFn) -> PersonRead:
 def partner_reads(draw: st.DrawFn) -> PartnerPersonRead:
     return PartnerPersonRead(
         id=draw(uuids),
-        registration_number=draw(texts),
         site_id=draw(uuids),
         full_name=draw(_optional(texts)),
         alias=draw(_optional(texts)),
         sex=draw(sexes),
-        birth_date=draw(_optional(dates)),
+        birth_year=draw(_optional(years)),
         nik=draw(_optional(texts)),
         origin_region_code=draw(_optional(texts)),
         domicile_region_code=draw(_optional(texts)),
@@ -187,6 +188,7 @@ _ALL_NONE = PersonRead(
     alias=None,
     sex="unknown",
     birth_date=None,
+    birth_year=None,
     nik=None,
     nik_region_code=None,
     kk_number=None,
@@ -213,12 +215,11 @@ _ALL_NONE = PersonRead(
 )
 _PARTNER = PartnerPersonRead(
     id=PgUUID(str(uuid.UUID(int=7))),
-    registration_number="KB-0002",
     site_id=_PG_ID,
     full_name='Warga "Uji" \\ /\u2028\U0001f600',
     alias=None,
     sex="female",
-    birth_date=date(1995, 4, 12),
+    birth_year=1995,
     nik="************9001",
     origin_region_code="53.01",
     domicile_region_code=None,

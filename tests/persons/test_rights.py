@@ -114,7 +114,8 @@ async def test_erasure_wipes_identity_keeps_the_skeleton(client, callers, sessio
     assert {c.field for c in wiped} == personal - {"nik"}  # every field changed above
     assert all(c.old_value is None and c.new_value is None for c in wiped)
     status = next(c for c in changes if c.kind == "status")
-    assert (status.old_value, status.new_value, status.reason) == ("registered", "verified", "KTP diperiksa")
+    # The status stays countable; its free-text reason could name the person (issue 13, finding 2).
+    assert (status.old_value, status.new_value, status.reason) == ("registered", "verified", "[erased]")
     assert changes[-1].kind == "erasure" and changes[-1].actor_id == callers.admin.user.id
 
     history = await client.get(f"{PERSONS}/{person['id']}/history", headers=callers.officer.headers)
@@ -123,7 +124,8 @@ async def test_erasure_wipes_identity_keeps_the_skeleton(client, callers, sessio
     # The partner's referral ended with the erasure.
     assert_problem(await client.get(f"{PERSONS}/{own_id}", headers=callers.partner_a.headers), 404)
     [event] = await audit_events(session, "person.erase")
-    assert event.reason == "permintaan subjek data" and [str(i) for i in event.person_ids] == [person["id"]]
+    # The reason is free text that may name the person: erasure keeps none of it (issue 13, finding 10).
+    assert event.reason is None and [str(i) for i in event.person_ids] == [person["id"]]
 
 
 async def test_erased_person_still_counts_and_nik_is_free_again(client, callers):

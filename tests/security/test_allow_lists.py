@@ -84,7 +84,7 @@ CORRESPONDENCE = keys(
     "summary", *STAMPS,
 )  # fmt: skip
 CASE_PERSON = keys(
-    "id", "registration_number", "full_name", "alias", "sex", "birth_date", "nik",
+    "id", "registration_number", "full_name", "alias", "sex", "birth_date", "birth_year", "nik",
     "origin_region_code", "domicile_region_code", "identity_verified", "status", "status_changed_at",
     "repatriation_id",
 )  # fmt: skip
@@ -101,14 +101,14 @@ ASSISTANCE = keys(
 )  # fmt: skip
 REFERRAL = keys("agency_id", "reason", "referred_at")
 PERSON = keys(
-    "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date", "nik",
+    "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date", "birth_year", "nik",
     "nik_region_code", "kk_number", "phone", "domicile_address", "origin_region_code",
     "domicile_region_code", "identity_document", "identity_verified", "identity_verified_at",
     "identity_verified_by", "legal_basis", "consent_at", "status", "status_changed_at", "restricted",
     "erased", "notes", *STAMPS, "warnings", referrals=REFERRAL,
 )  # fmt: skip
 PARTNER_PERSON = keys(
-    "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date", "nik",
+    "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date", "birth_year", "nik",
     "origin_region_code", "domicile_region_code", "identity_verified", "status", "status_changed_at",
     "version", "updated_at", referral=REFERRAL,
 )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Privacy by construction: the personal-data inventory and the flows and views derived from it."""

@@ -1,0 +1,119 @@
+"""Erasure of a registered person (UU PDP Art. 43): one flow over every domain, driven by the inventory.
+
+Every table the inventory links to a person is updated in the request's transaction, each column
+as its classification says (null, redact, empty, keep). Nothing here names a column: a column
+classified "redact on erasure" in app/privacy/inventory.py is redacted without another change.
+After the commit the live database files are scrubbed (SQLite's WAL checkpointed and truncated,
+secure_delete zeroing freed space; PostgreSQL's touched tables vacuumed).
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Table, literal, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.audit import service as audit
+from app.change_requests import service as change_request_service
+from app.db import Base, after_commit, utcnow
+from app.persons import service as person_service
+from app.persons.models import Person, Referral
+from app.privacy.inventory import INVENTORY, REDACTED, Column, Erasure
+from app.security.principal import Actor
+
+log = logging.getLogger("app.privacy")
+
+ERASED_VALUES: dict[Erasure, Any] = {Erasure.null: None, Erasure.redact: REDACTED, Erasure.empty: {}}
+
+
+async def erase_person(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str) -> Person:
+    """Erase a person's identity, contact data and every free text about them; keep the counted skeleton.
+
+    The request's free-text reason is not kept: it could name the person it erases.
+    """
+    person = (await person_service.find(session, actor, ref, reason=reason, for_update=True)).person
+    person_service.refuse_if_erased(person)
+    ended = await _end_referrals(session, person.id)
+    await erase_everywhere(session, person.id)
+    await change_request_service.close_pending_of(session, actor, person.id, "The record was erased.")
+    await session.execute(update(Person).where(Person.id == person.id).values(erased_at=utcnow()))
+    session.add(person_service.history_entry(person.id, actor, "erasure", reason=REDACTED))
+    await session.flush()
+    await session.refresh(person)
+    await audit.record(
+        session, actor, "person.erase", resource_type="person", resource_id=person.id, person_ids=[person.id]
+    )
+    log.info("erasure: person erased", extra={"referrals_ended": len(ended)})
+    return person
+
+
+async def _end_referrals(session: AsyncSession, person_id: uuid.UUID) -> list[Referral]:
+    """End the person's active referrals: no agency sees the record any more."""
+    referrals = (
+        await session.scalars(
+            select(Referral).where(Referral.person_id == person_id, Referral.ended_at.is_(None))
+        )
+    ).all()
+    for referral in referrals:
+        referral.ended_at = utcnow()
+    return list(referrals)
+
+
+def erasure_updates(table: Table, person_id: uuid.UUID) -> list[Any]:
+    """The UPDATE statements that erase one person's data from one table (none if nothing to do)."""
+    entry = INVENTORY[table.name]
+    if entry.link is None:
+        return []
+    groups: dict[tuple[str, tuple[str, ...]] | None, dict[str, Any]] = defaultdict(dict)
+    for name, classified in entry.columns.items():
+        if classified.erasure is not Erasure.keep:
+            groups[classified.erase_unless][name] = _erased(table, name, classified)
+    statements = []
+    for unless, values in groups.items():
+        condition = entry.link(table, person_id)
+        if unless is not None:
+            kept_column, kept_values = unless
+            condition = condition & table.c[kept_column].not_in(kept_values)
+        if "version" in table.c:
+            values |= {"version": table.c.version + 1, "updated_at": utcnow()}
+        statements.append(update(table).where(condition).values(values))
+    return statements
+
+
+def _erased(table: Table, name: str, classified: Column) -> Any:
+    value = ERASED_VALUES[classified.erasure]
+    # A JSON value must be bound as JSON on both databases, not as a string.
+    return literal(value, table.c[name].type) if isinstance(value, dict) else value
+
+
+async def erase_everywhere(session: AsyncSession, person_id: uuid.UUID) -> list[str]:
+    """Apply the inventory's erasure to every table linked to the person; the tables touched."""
+    touched = []
+    for name in INVENTORY:
+        table = Base.metadata.tables.get(name)
+        if table is None:
+            continue
+        statements = erasure_updates(table, person_id)
+        for statement in statements:
+            await session.execute(statement.execution_options(synchronize_session=False))
+        if statements:
+            touched.append(name)
+    after_commit(session, lambda engine: scrub_files(engine, touched))
+    return touched
+
+
+async def scrub_files(engine: AsyncEngine, tables: list[str]) -> None:
+    """Leave nothing of the erased values in the live database files (run after the commit)."""
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "sqlite":
+            # secure_delete (set on every connection) zeroed the freed space in the pages; the old
+            # page images are still in the WAL until it is checkpointed and truncated.
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        for table in tables:
+            # Dead row versions keep the old values until VACUUM removes them (indexes and TOAST too).
+            await conn.execute(text(f'VACUUM "{table}"'))  # noqa: S608 - names from the inventory
+    log.info("erasure: database files scrubbed", extra={"tables": len(tables)})
