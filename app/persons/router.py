@@ -281,7 +281,7 @@ async def data_export(
         "records": await privacy_service.subject_rows(session, found.person.id),
     }
     headers = {"Content-Disposition": f'attachment; filename="person-{person_id}.json"'}
-    return json_response(orjson.dumps(document), headers=headers)
+    return json_response(orjson.dumps(document, default=str), headers=headers)
 
 
 @router.post("/{person_id}/restriction", response_model=PersonRead)

@@ -4,7 +4,7 @@ Every table the inventory links to a person is updated in the request's transact
 as its classification says (null, redact, empty, keep). Nothing here names a column: a column
 classified "redact on erasure" in app/privacy/inventory.py is redacted without another change.
 After the commit the live database files are scrubbed (SQLite's WAL checkpointed and truncated,
-secure_delete zeroing freed space; PostgreSQL's touched tables vacuumed).
+secure_delete zeroing freed space; PostgreSQL's touched tables rewritten by VACUUM FULL).
 """
 
 import logging
@@ -113,7 +113,11 @@ async def scrub_files(engine: AsyncEngine, tables: list[str]) -> None:
             # page images are still in the WAL until it is checkpointed and truncated.
             await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             return
+        # A plain VACUUM frees the dead row versions but leaves their bytes in the pages; VACUUM FULL
+        # rewrites each table (and its indexes and TOAST) into new files. It locks the table while
+        # it runs: wait at most 10 s for the lock, and let a large table take the time it needs.
+        await conn.exec_driver_sql("SET lock_timeout = '10s'")
+        await conn.exec_driver_sql("SET statement_timeout = 0")
         for table in tables:
-            # Dead row versions keep the old values until VACUUM removes them (indexes and TOAST too).
-            await conn.execute(text(f'VACUUM "{table}"'))  # noqa: S608 - names from the inventory
+            await conn.execute(text(f'VACUUM FULL "{table}"'))  # noqa: S608 - names from the inventory
     log.info("erasure: database files scrubbed", extra={"tables": len(tables)})
