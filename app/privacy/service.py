@@ -31,7 +31,8 @@ async def subject_rows(session: AsyncSession, person_id: uuid.UUID) -> dict[str,
         columns = [table.c[c] for c, classified in entry.columns.items() if _exported(classified, table.c[c])]
         rows = (await session.execute(select(*columns).where(entry.link(table, person_id)))).mappings().all()
         if rows:
-            copy[name] = [dict(row) for row in rows]
+            # Column names can be str subclasses (quoted_name), which JSON encoders refuse as keys.
+            copy[name] = [{str(key): value for key, value in row.items()} for row in rows]
     return copy
 
 
