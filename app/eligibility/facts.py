@@ -111,8 +111,9 @@ class Fact:
     choices: tuple[str, ...] | None = None
     # The column whose NULL makes the fact missing (a computed fact is missing when its source is).
     source: Callable[[], ColumnElement[Any]] | None = None
-    # NIK-derived facts are not part of a partner's view of a person.
-    partner_visible: bool = True
+    # The persons column the fact's value reveals: a role the inventory does not let read it gets the
+    # fact masked (app.privacy.inventory). None: a fact of no single column (a census presence).
+    reveals: str | None = None
 
     @property
     def operators(self) -> tuple[Op, ...]:
@@ -306,9 +307,16 @@ _FACTS = (
         lambda p, _: p.status,
         lambda _: Person.status,
         choices=tuple(s.value for s in Status),
+        reveals="status",
     ),
     Fact(
-        "sex", FactType.string, "Sex as registered.", lambda p, _: p.sex, lambda _: Person.sex, choices=_SEXES
+        "sex",
+        FactType.string,
+        "Sex as registered.",
+        lambda p, _: p.sex,
+        lambda _: Person.sex,
+        choices=_SEXES,
+        reveals="sex",
     ),
     Fact(
         "age_years",
@@ -318,6 +326,7 @@ _FACTS = (
         _age_sql,
         nullable=True,
         source=lambda: Person.birth_date,
+        reveals="birth_date",
     ),
     Fact(
         "domicile_region_code",
@@ -326,6 +335,7 @@ _FACTS = (
         lambda p, _: p.domicile_region_code,
         lambda _: Person.domicile_region_code,
         nullable=True,
+        reveals="domicile_region_code",
     ),
     Fact(
         "domicile_province_code",
@@ -335,6 +345,7 @@ _FACTS = (
         lambda _: func.substr(Person.domicile_region_code, 1, 2),
         nullable=True,
         source=lambda: Person.domicile_region_code,
+        reveals="domicile_region_code",
     ),
     Fact(
         "origin_region_code",
@@ -343,6 +354,7 @@ _FACTS = (
         lambda p, _: p.origin_region_code,
         lambda _: Person.origin_region_code,
         nullable=True,
+        reveals="origin_region_code",
     ),
     Fact(
         "origin_province_code",
@@ -352,6 +364,7 @@ _FACTS = (
         lambda _: func.substr(Person.origin_region_code, 1, 2),
         nullable=True,
         source=lambda: Person.origin_region_code,
+        reveals="origin_region_code",
     ),
     Fact(
         "nik_region_code",
@@ -360,7 +373,7 @@ _FACTS = (
         lambda p, _: p.nik_region_code,
         lambda _: Person.nik_region_code,
         nullable=True,
-        partner_visible=False,
+        reveals="nik_region_code",
     ),
     Fact(
         "has_nik",
@@ -368,6 +381,7 @@ _FACTS = (
         "Whether a NIK is on record.",
         lambda p, _: p.nik_blind_index is not None,
         lambda _: Person.nik_blind_index.is_not(None),
+        reveals="nik_last4",
     ),
     Fact(
         "identity_verified",
@@ -375,6 +389,7 @@ _FACTS = (
         "Whether the identity was checked against a document.",
         lambda p, _: bool(p.identity_verified),
         lambda _: Person.identity_verified,
+        reveals="identity_verified",
     ),
     Fact(
         "identity_document",
@@ -383,6 +398,7 @@ _FACTS = (
         lambda p, _: p.identity_document,
         lambda _: Person.identity_document,
         choices=_DOCUMENTS,
+        reveals="identity_document",
     ),
     Fact(
         "site_id",
@@ -390,6 +406,7 @@ _FACTS = (
         "The site (lokalisasi) where the person was registered.",
         lambda p, _: str(p.site_id),
         lambda _: Person.site_id,
+        reveals="site_id",
     ),
     Fact(
         "days_since_registration",
@@ -397,6 +414,7 @@ _FACTS = (
         "Days from the registration date (WITA) to the evaluation date.",
         lambda p, c: c.as_of.toordinal() - local_date(p.created_at).toordinal(),
         _days_since(Person.created_at),
+        reveals="created_at",
     ),
     Fact(
         "days_since_status_change",
@@ -404,6 +422,7 @@ _FACTS = (
         "Days from the last status change (WITA) to the evaluation date.",
         lambda p, c: c.as_of.toordinal() - local_date(p.status_changed_at).toordinal(),
         _days_since(Person.status_changed_at),
+        reveals="status_changed_at",
     ),
     Fact(
         "present_in_latest_census",

@@ -41,11 +41,12 @@ from app.eligibility.schemas import (
     SimulationRequest,
     rule_json,
 )
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.ids import uuid7
 from app.pagination import PageParams, encode_cursor, paginate_rows
 from app.persons import service as person_service
 from app.persons.models import Person
+from app.privacy.inventory import may_read
 from app.security.policy import STAFF, Role
 from app.security.principal import Actor
 from app.sites import service as site_service
@@ -56,7 +57,15 @@ from app.webhooks import events as webhook_events
 MAX_LISTED_IDS = 1000
 DETERMINATION_COLUMNS = ["run_id", "person_id", "eligible", "facts"]
 SUPPRESSED_ROLES = {Role.partner, Role.viewer}
-HIDDEN_FROM_PARTNERS = {name for name, fact in FACTS.items() if not fact.partner_visible}
+
+
+class AsOfStaffOnly(Forbidden):
+    slug, title = "as-of-staff-only", "Evaluation date for staff only"
+
+
+def hidden_facts(role: Role) -> set[str]:
+    """Facts whose values the role may not see: the inventory does not let it read their column."""
+    return {n for n, f in FACTS.items() if f.reveals is not None and not may_read("persons", f.reveals, role)}
 
 
 class ProgramNotFound(NotFound):
@@ -345,12 +354,14 @@ async def evaluate_person(
     person = (await person_service.find(session, actor, ref, reason=reason)).person
     if person.erased_at is not None:
         raise person_service.PersonErased("The record was erased; it is no longer evaluated.")
+    if as_of not in (None, local_today()) and actor.role not in STAFF:
+        # Stepping the date of an age condition would find the day a result flips: the birthday.
+        raise AsOfStaffOnly("Only Dinas Sosial staff may evaluate as of another date than today.")
     as_of = as_of or local_today()
     rule_set = await _chosen_rule_set(session, program.id, rule_set_id, as_of)
     facts = await person_facts(session, person, as_of, facts_used(rule_set.rule))
     explanation = explain(rule_set.rule, facts)
-    if actor.is_partner:
-        explanation = mask(explanation, HIDDEN_FROM_PARTNERS)
+    explanation = mask(explanation, hidden_facts(actor.role))
     await audit.record(
         session,
         actor,
@@ -659,7 +670,8 @@ async def list_determinations(
         if value is not None:
             stmt = stmt.where(column == value)
     rows, cursor = await _keyset(session, stmt, page)
-    items = [_determination(d, r) for d, r in rows]
+    hidden = hidden_facts(actor.role)
+    items = [_determination(d, r, hidden) for d, r in rows]
     await audit.record(
         session,
         actor,
@@ -694,7 +706,9 @@ async def _keyset(
     return rows, encode_cursor(f"{last.run_id}:{last.person_id}") if more and last else None
 
 
-def _determination(determination: Determination, run: DeterminationRun) -> DeterminationRead:
+def _determination(
+    determination: Determination, run: DeterminationRun, hidden: set[str]
+) -> DeterminationRead:
     return DeterminationRead(
         run_id=run.id,
         person_id=determination.person_id,
@@ -704,7 +718,10 @@ def _determination(determination: Determination, run: DeterminationRun) -> Deter
         as_of=run.as_of,
         evaluated_at=run.evaluated_at,
         decided_by=run.decided_by,
-        facts={name: FACTS[name].canonical_actual(v) for name, v in determination.facts.items()},
+        facts={
+            name: None if name in hidden else FACTS[name].canonical_actual(v)
+            for name, v in determination.facts.items()
+        },
     )
 
 

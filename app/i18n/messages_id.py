@@ -13,6 +13,7 @@ TITLES = {
     "Not found": "Tidak ditemukan",
     "Not authenticated": "Belum terautentikasi",
     "Forbidden": "Akses ditolak",
+    "Evaluation date for staff only": "Tanggal evaluasi hanya untuk petugas",
     "Conflict": "Konflik",
     "Invalid request": "Permintaan tidak valid",
     "Precondition required": "Prasyarat diperlukan",
@@ -88,6 +89,7 @@ TITLES = {
 
 # Details: the first argument (or `detail=`) of the errors, and the fixed details of app/errors.py.
 DETAILS = {
+    "Only Dinas Sosial staff may evaluate as of another date than today.": "Hanya petugas Dinas Sosial yang boleh mengevaluasi per tanggal selain hari ini.",
     # platform
     "The resource was changed by someone else; fetch it again and retry.": (
         "Sumber daya telah diubah oleh pihak lain; ambil kembali lalu ulangi permintaan."

@@ -180,9 +180,12 @@ async def test_partners_evaluate_only_their_referred_persons_with_nik_facts_mask
     # Another agency's partner, or the real id, reach nothing.
     assert_problem(await evaluate(client, callers.partner_b, program["id"], pseudonym), 404)
     assert_problem(await evaluate(client, callers.partner_a, program["id"], person["id"]), 404)
-    # Auditors see the NIK's region (never the NIK); viewers evaluate no one.
+    # Auditors do not see the NIK's region either: with the birth date it rebuilds the NIK (issue 13,
+    # finding 4); staff do. Viewers evaluate no one.
     audited = (await evaluate(client, callers.auditor, program["id"], person["id"])).json()
-    assert audited["explanation"]["all"][3]["actual"] == "53.71"
+    assert audited["explanation"]["all"][3]["actual"] is None and audited["explanation"]["all"][3]["masked"]
+    staff = (await evaluate(client, callers.officer, program["id"], person["id"])).json()
+    assert staff["explanation"]["all"][3]["actual"] == "53.71"
     assert_problem(await evaluate(client, callers.viewer, program["id"], person["id"]), 403)
 
 
