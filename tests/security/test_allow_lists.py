@@ -17,7 +17,10 @@ from typing import Any
 
 from app.eligibility.facts import FACTS
 from app.persons.transitions import Status
+from app.privacy.inventory import INVENTORY, gets_coarse, may_read
+from app.privacy.views import SOURCE_COLUMN
 from app.security.crypto import pseudonym
+from app.security.policy import Role
 from tests.coordination.helpers import ALOR, ROTE, make_batch, verified_person
 from tests.eligibility.helpers import active_program
 from tests.factories import Callers
@@ -347,6 +350,42 @@ async def test_every_role_reads_only_its_allow_list_of_each_object(client, calle
     print(f"\nallow-list reads checked per role: {checked}, stray keys: {len(strays)}")
     assert checked == {"admin": 28, "officer": 28, "partner_b": 22, "auditor": 28, "viewer": 10}
     assert strays == []
+
+
+# The kinds of object that show a registered person's own fields.
+PERSON_KINDS = ("person", "case_person", "member")
+
+
+def _unreadable(document: Any, role: Role, where: str = "$") -> list[str]:
+    """Person fields holding a value the inventory does not let `role` read (nor read coarsened)."""
+    found = []
+    rows = document if isinstance(document, list) else [document]
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            column = SOURCE_COLUMN.get(key, key)
+            if value is None or column not in INVENTORY["persons"].columns or key == "id":
+                continue
+            if not (may_read("persons", column, role) or gets_coarse("persons", column, role)):
+                found.append(f"{where}[{i}].{key}")
+    return found
+
+
+async def test_every_person_value_a_role_receives_is_one_the_inventory_lets_it_read(client, callers):
+    """The allow-lists above, checked once more against the inventory itself (values, not keys)."""
+    w = await _world(client, callers)
+    problems, checked = [], 0
+    for name in ("admin", "officer", "partner_b", "auditor"):
+        role = Role.partner if name == "partner_b" else Role(name)
+        for kind, url, listed in _reads(w, _person_ref(w, name, callers)):
+            if kind not in PERSON_KINDS or name not in READERS[kind]:
+                continue
+            body = (await client.get(url, headers=getattr(callers, name).headers)).json()
+            problems += [
+                f"{name} GET {url}: {p}" for p in _unreadable(body["items"] if listed else body, role)
+            ]
+            checked += 1
+    assert checked == 4 * 5
+    assert problems == []
 
 
 async def test_partners_get_no_personal_fields_and_only_pseudonymous_masked_persons(client, callers):
