@@ -1,7 +1,7 @@
 """The registry of persons: records, status lifecycle, history, referrals and data-subject rights."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -11,7 +11,7 @@ from app.audit.schemas import AuditEventRead
 from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
 from app.idempotency.service import IdempotencyDep
-from app.pagination import Page, PageDep, PageParams
+from app.pagination import Page, PageDep
 from app.persons import csv_io, driver_reads, presenter, service
 from app.persons import imports as import_service
 from app.persons.schemas import (
@@ -30,7 +30,7 @@ from app.persons.service import Found, PersonFilters
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
 from app.schemas import Line, UpdatedSince
-from app.security.deps import Permitted, PermittedRead, ReadPermitted
+from app.security.deps import Permitted, ReadPermitted
 from app.security.principal import Actor
 
 router = APIRouter(prefix="/persons", tags=["persons"])
@@ -82,31 +82,41 @@ async def _view(
 @router.get("", response_model=Page[AnyPersonRead])
 async def list_persons(read: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep) -> Response:
     """List the persons you may see; restricted records only for staff naming a purpose (X-Purpose)."""
-    return await _page(read, page, filters)
-
-
-@router.post("/search", response_model=Page[AnyPersonRead])
-async def search_persons(read: ReadPermitted("persons:read"), page: PageDep, body: PersonSearch) -> Response:
-    """GET /persons with the filters in the body: the one way to look a person up by NIK."""
-    return await _page(read, page, PersonFilters(**body.model_dump()))
-
-
-async def _page(read: PermittedRead, page: PageParams, filters: PersonFilters) -> Response:
-    """A page of persons, on the driver connection or the session (the same query, the same audit)."""
     async with read as access:
         actor = access.actor
         if access.driver is not None:
             found, cursor = await driver_reads.list_persons(access.driver, actor, page, filters)
+            referrals = (
+                {} if actor.is_partner else await driver_reads.active_referrals(access.driver, _ids(found))
+            )
         else:
             found, cursor = await service.list_persons(access.session, actor, page, filters)
-        ids = [f.person.id for f in found]
-        if actor.is_partner:
-            referrals = {}
-        elif access.driver is not None:
-            referrals = await driver_reads.active_referrals(access.driver, ids)
-        else:
-            referrals = await service.active_referrals(access.session, ids)
-    # The fields of Page[AnyPersonRead], serialized without building models (hot path).
+            referrals = (
+                {} if actor.is_partner else await service.active_referrals(access.session, _ids(found))
+            )
+    return _page(found, cursor, actor, referrals)
+
+
+@router.post("/search", response_model=Page[AnyPersonRead])
+async def search_persons(
+    body: PersonSearch, session: SessionDep, actor: Permitted("persons:read"), page: PageDep
+) -> Response:
+    """GET /persons with the filters in the body: the one way to look a person up by NIK.
+
+    The same query, view and audit event as the list (on the session: the caller is checked
+    before the body, so an anonymous caller is 401 whatever it sends).
+    """
+    found, cursor = await service.list_persons(session, actor, page, PersonFilters(**body.model_dump()))
+    referrals = {} if actor.is_partner else await service.active_referrals(session, _ids(found))
+    return _page(found, cursor, actor, referrals)
+
+
+def _ids(found: list[Found]) -> list[uuid.UUID]:
+    return [f.person.id for f in found]
+
+
+def _page(found: list[Found], cursor: str | None, actor: Actor, referrals: dict[uuid.UUID, Any]) -> Response:
+    """The fields of Page[AnyPersonRead], serialized without building models (hot path)."""
     page_body = {"items": [presenter.fields(f, actor, referrals) for f in found], "next_cursor": cursor}
     return json_response(plain_json(page_body))
 
