@@ -20,10 +20,10 @@ from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import select, update
 
 import app
+from app import schemas
 from app.audit.models import AuditEvent
 from app.main import create_app
 from app.persons.models import Person
-from app import schemas
 from app.schemas import RequestBody
 from app.security import crypto
 from tests.coordination.helpers import ALOR, make_batch, make_case, make_counterpart, verified_person
@@ -222,6 +222,7 @@ async def test_every_route_refuses_a_restricted_person_without_a_purpose_code(cl
         "program_id": w["program"]["id"],
         "request_id": w["change_request"]["id"],
     }
+    leaks: list[tuple[str, str, Any]] = []
     for (method, template), body in STAFF_REQUESTS.items():
         batch = w["spare"] if template.endswith("/members") else w["batch"]
         url = API + _fill(template, {**values, "repatriation_id": batch["id"]})
@@ -229,10 +230,12 @@ async def test_every_route_refuses_a_restricted_person_without_a_purpose_code(cl
         if "change-requests/" in template and method == "POST":
             headers["If-Match"] = f'"{w["change_request"]["version"]}"'
         response = await client.request(method, url, json=_fill(body, values), headers=headers)
-        problem = assert_problem(response, 403)
-        assert problem["type"] == RESTRICTED, (method, template, problem)
-        assert "Terbatas" not in response.text
-        assert "X-Purpose" in problem["detail"]
+        problem = response.json() if response.status_code >= 400 else {}
+        if response.status_code != 403 or problem.get("type") != RESTRICTED or "Terbatas" in response.text:
+            leaks.append((method, template, response.status_code))
+        elif "X-Purpose" not in problem["detail"]:
+            leaks.append((method, template, "the problem does not say to name a purpose in X-Purpose"))
+    assert leaks == [], leaks
     # Nothing changed: the record is as the restriction left it.
     row = await session.scalar(select(Person).where(Person.id == uuid.UUID(w["person"]["id"])))
     assert (row.version, row.restricted, row.erased_at, row.status) == (
