@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from app.schemas import RequestBody, ResponseBody
+from app.schemas import LINE, RequestBody, ResponseBody
 
 Presence = Literal["present", "absent"]
-RoundName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+RoundName = Annotated[str, StringConstraints(min_length=1, max_length=100), LINE]
 
 
 class CensusCreate(RequestBody):

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from app.change_requests import service
 from app.change_requests.schemas import (
@@ -19,7 +19,6 @@ from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
-from app.persons.schemas import Purpose
 from app.security.deps import Permitted
 from app.security.principal import Actor
 
@@ -27,9 +26,6 @@ router = APIRouter(prefix="/change-requests", tags=["change requests"])
 person_router = APIRouter(prefix="/persons", tags=["change requests"])
 
 PersonRef = Annotated[uuid.UUID, "The person's id (partners: their agency's own id for the person)."]
-ReasonQuery = Annotated[
-    Purpose | None, Query(description="The purpose of reading; required for restricted records.")
-]
 
 
 async def _filters(
@@ -66,10 +62,9 @@ async def list_person_change_requests(
     actor: Permitted("change_requests:read"),
     page: PageDep,
     filters: FiltersDep,
-    reason: ReasonQuery = None,
 ) -> Page[ChangeRequestRead]:
     """The change requests of one person (partners: their agency's only), oldest first."""
-    requests, cursor = await service.list_for_person(session, actor, person_id, page, filters, reason)
+    requests, cursor = await service.list_for_person(session, actor, person_id, page, filters)
     return _page(requests, actor, cursor)
 
 
@@ -79,10 +74,9 @@ async def list_change_requests(
     actor: Permitted("change_requests:read"),
     page: PageDep,
     filters: FiltersDep,
-    reason: ReasonQuery = None,
 ) -> Page[ChangeRequestRead]:
-    """Change requests, oldest first (partners: their agency's; restricted persons' need `reason`)."""
-    requests, cursor = await service.list_requests(session, actor, page, filters, reason)
+    """Change requests, oldest first (partners: their agency's; restricted persons' need X-Purpose)."""
+    requests, cursor = await service.list_requests(session, actor, page, filters)
     return _page(requests, actor, cursor)
 
 
@@ -92,10 +86,9 @@ async def get_change_request(
     session: SessionDep,
     actor: Permitted("change_requests:read"),
     response: Response,
-    reason: ReasonQuery = None,
 ) -> ChangeRequestRead:
-    """One change request and its outcome (the read is audited; a restricted person's needs `reason`)."""
-    request = await service.get(session, actor, request_id, reason)
+    """One change request and its outcome (the read is audited; a restricted person's needs X-Purpose)."""
+    request = await service.get(session, actor, request_id)
     set_etag(response, request.version)
     return service.present(request, actor)
 

@@ -65,7 +65,7 @@ def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
 
 
 def _unrestricted() -> ColumnElement[bool]:
-    """Requests of persons not under restricted processing: the others need a stated purpose."""
+    """Requests of persons not under restricted processing: the others need a purpose code."""
     return ~exists().where(Person.id == ChangeRequest.person_id, Person.restricted.is_(True))
 
 
@@ -149,7 +149,7 @@ async def submit(
     session: AsyncSession, actor: Actor, ref: uuid.UUID, data: ChangeRequestCreate
 ) -> ChangeRequest:
     """A partner proposes a change of a person referred to its agency (404 otherwise)."""
-    person = (await person_service.find(session, actor, ref, reason="change request")).person
+    person = (await person_service.find(session, actor, ref)).person
     if person.erased_at is not None:
         raise person_service.PersonErased("The record was erased; it can no longer be changed.")
     assert actor.agency_id is not None  # find() reaches persons only through the agency's referral
@@ -191,24 +191,22 @@ async def _get(
     request = await session.scalar(stmt)
     if request is None:
         raise ChangeRequestNotFound(resource_type="change_request", resource_id=request_id)
+    # The person's restriction rule holds for the requests about the person (404 to partners).
+    person = await session.get(Person, request.person_id)
+    try:
+        person_service.restriction_refused(actor, person, request_id, "change_request")
+    except person_service.PersonNotFound:
+        raise ChangeRequestNotFound(resource_type="change_request", resource_id=request_id) from None
+    await person_service.record_break_glass(session, actor, [person])
     return request
 
 
-async def get(
-    session: AsyncSession, actor: Actor, request_id: uuid.UUID, reason: str | None = None
-) -> ChangeRequest:
+async def get(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> ChangeRequest:
     """One change request the caller may see; the read is audited (it holds personal data).
 
-    A restricted person's requests need a stated purpose, as the person's record does.
+    A restricted person's requests follow the person's rule: 404 to partners, a purpose for staff.
     """
     request = await _get(session, actor, request_id)
-    restricted = await session.scalar(select(Person.restricted).where(Person.id == request.person_id))
-    if restricted and not reason:
-        raise person_service.RestrictedRecord(
-            "This record is restricted: state the purpose in the `reason` parameter.",
-            resource_type="change_request",
-            resource_id=request_id,
-        )
     await audit.record(
         session,
         actor,
@@ -216,7 +214,7 @@ async def get(
         resource_type="change_request",
         resource_id=request.id,
         person_ids=[request.person_id],
-        reason=reason,
+        reason=actor.purpose,
     )
     return request
 
@@ -242,14 +240,14 @@ def _filtered(stmt: Select[Any], actor: Actor, f: Filters) -> Select[Any]:
 
 
 async def list_requests(
-    session: AsyncSession, actor: Actor, page: PageParams, filters: Filters, reason: str | None = None
+    session: AsyncSession, actor: Actor, page: PageParams, filters: Filters
 ) -> tuple[list[ChangeRequest], str | None]:
     """A page of the change requests the caller may see, oldest first (a work queue); audited.
 
-    Restricted persons' requests only with a stated purpose, as GET /persons lists them.
+    Restricted persons' requests only for staff naming a purpose, as GET /persons lists them.
     """
     stmt = _filtered(visible(select(ChangeRequest), actor), actor, filters)
-    if not reason:
+    if not actor.lifts_restriction:
         stmt = stmt.where(_unrestricted())
     rows, cursor = await paginate_rows(session, stmt, ChangeRequest.id, page)
     requests = [row[0] for row in rows]
@@ -259,8 +257,11 @@ async def list_requests(
         "change_request.list",
         resource_type="change_request",
         person_ids=sorted({r.person_id for r in requests}),
-        reason=reason,
+        reason=actor.purpose,
     )
+    if actor.lifts_restriction and requests:
+        persons = await session.scalars(select(Person).where(Person.id.in_({r.person_id for r in requests})))
+        await person_service.record_break_glass(session, actor, persons.all())
     return requests, cursor
 
 
@@ -270,10 +271,9 @@ async def list_for_person(
     ref: uuid.UUID,
     page: PageParams,
     filters: Filters,
-    reason: str | None,
 ) -> tuple[list[ChangeRequest], str | None]:
     """The change requests of one visible person (partners: their agency's only); audited."""
-    person = (await person_service.find(session, actor, ref, reason=reason)).person
+    person = (await person_service.find(session, actor, ref)).person
     stmt = _filtered(visible(select(ChangeRequest), actor), actor, Filters(filters.status, filters.kind))
     rows, cursor = await paginate_rows(
         session, stmt.where(ChangeRequest.person_id == person.id), ChangeRequest.id, page
@@ -285,7 +285,7 @@ async def list_for_person(
         resource_type="person",
         resource_id=ref,
         person_ids=[person.id],
-        reason=reason,
+        reason=actor.purpose,
     )
     return [row[0] for row in rows], cursor
 
@@ -317,10 +317,7 @@ def _history_reason(request: ChangeRequest) -> str:
 
 async def _apply(session: AsyncSession, actor: Actor, request: ChangeRequest) -> None:
     """Apply the proposal through the persons service; its errors (409, 422) undo everything."""
-    purpose = f"change request {request.reference}"
-    person = (
-        await person_service.find(session, actor, request.person_id, reason=purpose, for_update=True)
-    ).person
+    person = (await person_service.find(session, actor, request.person_id, for_update=True)).person
     if person.erased_at is not None:
         raise person_service.PersonErased("The record was erased; it can no longer be changed.")
     if request.kind == "correction":
@@ -352,7 +349,7 @@ async def _apply(session: AsyncSession, actor: Actor, request: ChangeRequest) ->
         resource_type="person",
         resource_id=person.id,
         person_ids=[person.id],
-        reason=purpose,
+        reason=actor.purpose,
     )
 
 

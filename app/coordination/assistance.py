@@ -82,15 +82,21 @@ async def _require_eligible(
         raise NotEligible("The person has no current eligible determination for this program.")
 
 
-async def _person(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str | None) -> Person:
-    return (await person_service.find(session, actor, ref, reason=reason)).person
+async def _person(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> Person:
+    return (await person_service.find(session, actor, ref)).person
 
 
 async def get(session: AsyncSession, actor: Actor, record_id: uuid.UUID) -> Assistance:
-    """One record (staff and auditors only: partners have no assistance permission)."""
+    """One record (staff and auditors only); a restricted person's only under a purpose code."""
     record = await session.get(Assistance, record_id)
     if record is None:
         raise AssistanceNotFound(resource_type="assistance", resource_id=record_id)
+    person = await session.get(Person, record.person_id)
+    try:
+        person_service.restriction_refused(actor, person, record_id, "assistance")
+    except person_service.PersonNotFound:
+        raise AssistanceNotFound(resource_type="assistance", resource_id=record_id) from None
+    await person_service.record_break_glass(session, actor, [person])
     return record
 
 
@@ -110,7 +116,7 @@ async def read(session: AsyncSession, actor: Actor, record_id: uuid.UUID) -> Ass
 
 async def create(session: AsyncSession, actor: Actor, ref: uuid.UUID, data: AssistanceCreate) -> Assistance:
     """Record assistance for a person; pem_fund needs a current eligible determination (409)."""
-    person = await _person(session, actor, ref, "assistance")
+    person = await _person(session, actor, ref)
     if person.erased_at is not None:
         raise person_service.PersonErased("The record was erased; no assistance can be added.")
     await _require_program(session, data.program_id)
@@ -200,8 +206,12 @@ def _filtered(stmt: Any, f: AssistanceFilters) -> Any:
 async def list_records(
     session: AsyncSession, actor: Actor, page: PageParams, f: AssistanceFilters
 ) -> tuple[Sequence[Assistance], str | None]:
-    """A page of records; the page is audited with the persons it lists."""
-    rows, cursor = await paginate_rows(session, _filtered(select(Assistance), f), Assistance.id, page)
+    """A page of records (restricted persons' only under a purpose code); audited with its persons."""
+    stmt = _filtered(select(Assistance), f)
+    if not actor.lifts_restriction:
+        restricted = select(Person.id).where(Person.restricted.is_(True))
+        stmt = stmt.where(Assistance.person_id.not_in(restricted))
+    rows, cursor = await paginate_rows(session, stmt, Assistance.id, page)
     records = [r[0] for r in rows]
     await audit.record(
         session,
@@ -209,7 +219,11 @@ async def list_records(
         "assistance.list",
         resource_type="assistance",
         person_ids=sorted({r.person_id for r in records}),
+        reason=actor.purpose,
     )
+    if actor.lifts_restriction and records:
+        persons = await session.scalars(select(Person).where(Person.id.in_({r.person_id for r in records})))
+        await person_service.record_break_glass(session, actor, persons.all())
     return records, cursor
 
 
@@ -219,10 +233,9 @@ async def list_for_person(
     ref: uuid.UUID,
     page: PageParams,
     f: AssistanceFilters,
-    reason: str | None,
 ) -> tuple[Sequence[Assistance], str | None]:
-    """A page of one person's records (restricted persons only with a stated purpose)."""
-    person = await _person(session, actor, ref, reason)
+    """A page of one person's records (restricted persons only under a purpose code)."""
+    person = await _person(session, actor, ref)
     return await list_records(
         session,
         actor,

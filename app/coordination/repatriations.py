@@ -128,17 +128,22 @@ async def get(
 
 
 async def member_ids(
-    session: AsyncSession, batch_ids: Iterable[uuid.UUID]
+    session: AsyncSession, actor: Actor, batch_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The members' person ids of many batches, in one query, in the order they were added."""
+    """The members' person ids of many batches, in one query, in the order they were added.
+
+    Restricted members only for staff naming a purpose code (partners never see them).
+    """
     ids = list(batch_ids)
     result: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
     if ids:
-        rows = await session.execute(
+        stmt = (
             select(RepatriationMember.repatriation_id, RepatriationMember.person_id)
+            .join(Person, Person.id == RepatriationMember.person_id)
             .where(RepatriationMember.repatriation_id.in_(ids))
             .order_by(RepatriationMember.id)
         )
+        rows = await session.execute(person_service.unrestricted_unless_lifted(stmt, actor))
         for batch_id, person_id in rows:
             result[batch_id].append(person_id)
     return result
@@ -181,7 +186,7 @@ async def read(
     session: AsyncSession, actor: Actor, batch: Repatriation, case: Coordination
 ) -> RepatriationRead:
     """One batch as `actor` sees it; the read lists persons, so it is audited."""
-    members = (await member_ids(session, [batch.id]))[batch.id]
+    members = (await member_ids(session, actor, [batch.id]))[batch.id]
     await audit.record(
         session,
         actor,
@@ -220,7 +225,7 @@ async def list_batches(
     if f.updated_since:
         stmt = stmt.where(Repatriation.updated_at >= f.updated_since)
     rows, cursor = await paginate_rows(session, stmt, Repatriation.id, page)
-    members = await member_ids(session, [batch.id for batch, _ in rows])
+    members = await member_ids(session, actor, [batch.id for batch, _ in rows])
     await audit.record(
         session,
         actor,
@@ -241,6 +246,7 @@ async def list_members(
         .join(Person, Person.id == RepatriationMember.person_id)
         .where(RepatriationMember.repatriation_id == batch.id)
     )
+    stmt = person_service.unrestricted_unless_lifted(stmt, actor)
     # Keyed by the membership's own id: a cursor of person ids would show partners the real ids.
     rows, cursor = await paginate_rows(session, stmt, RepatriationMember.id, page)
     await audit.record(
@@ -250,7 +256,9 @@ async def list_members(
         resource_type="repatriation",
         resource_id=batch.id,
         person_ids=[person.id for _, person in rows],
+        reason=actor.purpose,
     )
+    await person_service.record_break_glass(session, actor, [person for _, person in rows])
     items = [
         MemberRead(
             person_id=case_service.person_ref(person.id, actor),
@@ -349,7 +357,7 @@ async def _add(
 ) -> None:
     """Add a member: verified or waiting, in no other active batch, of the case's region (or a reason)."""
     try:
-        person = (await person_service.find(session, actor, person_id, reason=SOURCE, for_update=True)).person
+        person = (await person_service.find(session, actor, person_id, for_update=True)).person
     except NotFound as exc:
         raise InvalidInput([(loc, "unknown person")]) from exc
     extra = {"person_id": str(person_id)}
@@ -384,7 +392,7 @@ async def _add(
             resource_type="repatriation",
             resource_id=batch.id,
             person_ids=[person.id],
-            reason=override_reason,
+            reason=actor.purpose,  # the override's own text stays with the membership (erasable)
         )
     if person.status == Status.verified:
         # In a planned batch is waiting to return: departure can then follow the lifecycle.
@@ -449,6 +457,9 @@ async def remove_member(
     )
     if member is None:
         raise MemberNotFound(resource_type="repatriation_member", resource_id=person_id)
+    person = await session.get(Person, person_id)
+    person_service.restriction_refused(actor, person, person_id)
+    await person_service.record_break_glass(session, actor, [person])
     _require_planned(batch)
     await session.delete(member)
     batch.updated_at = utcnow()
@@ -479,8 +490,12 @@ async def _begin(
     return batch, case
 
 
-async def _members(session: AsyncSession, batch: Repatriation) -> Sequence[Person]:
-    """The members' person rows, locked on PostgreSQL, in a fixed order (no deadlock between batches)."""
+async def _members(session: AsyncSession, actor: Actor, batch: Repatriation) -> Sequence[Person]:
+    """The members' person rows, locked on PostgreSQL, in a fixed order (no deadlock between batches).
+
+    Moving a restricted member changes her record: staff name a purpose code for it. A partner
+    confirming the journey never learns of the restriction (nothing of the record is returned).
+    """
     stmt = (
         select(Person)
         .join(RepatriationMember, RepatriationMember.person_id == Person.id)
@@ -489,7 +504,12 @@ async def _members(session: AsyncSession, batch: Repatriation) -> Sequence[Perso
     )
     if session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Person)
-    return (await session.scalars(stmt)).all()
+    persons = (await session.scalars(stmt)).all()
+    if not actor.is_partner:
+        for person in persons:
+            person_service.restriction_refused(actor, person, person.id)
+        await person_service.record_break_glass(session, actor, persons)
+    return persons
 
 
 def _trace_blocked(actor: Actor, person_id: uuid.UUID) -> DurableWrite:
@@ -556,7 +576,7 @@ async def depart(
         raise InvalidInput(
             [(("body", "departed_at"), "is before planned_departure_on; change the planned date first")]
         )
-    persons = await _members(session, batch)
+    persons = await _members(session, actor, batch)
     if not persons:
         raise EmptyBatch("A batch without members cannot depart.")
     await webhook_events.repatriation_status_changed(session, batch, case, "departed")
@@ -616,7 +636,7 @@ async def handover(
     batch.handed_over_at = handed_over_at
     batch.handover_document_number = data.document_number
     await session.flush()
-    persons = await _members(session, batch)
+    persons = await _members(session, actor, batch)
     moved = await _move(
         session,
         actor,
@@ -645,7 +665,7 @@ async def cancel(
     await webhook_events.repatriation_status_changed(session, batch, case, "cancelled")
     batch.status, batch.cancelled_at, batch.cancel_reason = "cancelled", utcnow(), data.reason
     await session.flush()
-    persons = await _members(session, batch)
+    persons = await _members(session, actor, batch)
     moved = await _move(
         session,
         actor,
@@ -663,7 +683,7 @@ async def cancel(
         resource_type="repatriation",
         resource_id=batch.id,
         person_ids=moved,
-        reason=data.reason,
+        reason=actor.purpose,
     )
     return batch, case
 

@@ -45,7 +45,6 @@ from app.coordination.schemas import (
 from app.db import SessionDep
 from app.idempotency.service import Idempotency, IdempotencyDep
 from app.pagination import Page, PageDep
-from app.persons.schemas import Purpose
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
 from app.schemas import UpdatedSince
@@ -55,10 +54,6 @@ from app.security.principal import Actor
 coordinations = APIRouter(prefix="/coordinations", tags=["coordinations"])
 repatriations = APIRouter(prefix="/repatriations", tags=["repatriations"])
 assistance = APIRouter(tags=["assistance"])
-
-ReasonQuery = Annotated[
-    Purpose | None, Query(description="The purpose of reading; required for restricted records.")
-]
 
 
 # --- coordination cases -------------------------------------------------------------------
@@ -157,12 +152,9 @@ async def list_case_persons(
     actor: Permitted("coordinations:read"),
     page: PageDep,
     status: Status | None = None,
-    reason: ReasonQuery = None,
 ) -> Page[CasePersonRead]:
     """The case's persons, NIK masked (partners: those on the way home, under their own ids)."""
-    items, cursor = await service.list_persons(
-        session, actor, coordination_id, page, status=status, reason=reason
-    )
+    items, cursor = await service.list_persons(session, actor, coordination_id, page, status=status)
     return Page(items=items, next_cursor=cursor)
 
 
@@ -172,10 +164,9 @@ async def get_case_person(
     person_id: uuid.UUID,
     session: SessionDep,
     actor: Permitted("coordinations:read"),
-    reason: ReasonQuery = None,
 ) -> CasePersonRead:
     """One person of the case (partners: by their agency's id for the person). Audited."""
-    return await service.get_person(session, actor, coordination_id, person_id, reason)
+    return await service.get_person(session, actor, coordination_id, person_id)
 
 
 @coordinations.get("/{coordination_id}/correspondence", response_model=Page[CorrespondenceRead])
@@ -431,10 +422,9 @@ async def list_person_assistance(
     actor: Permitted("assistance:read"),
     page: PageDep,
     filters: AssistanceFiltersDep,
-    reason: ReasonQuery = None,
 ) -> Page[AssistanceRead]:
     """A person's assistance records."""
-    items, cursor = await assistance_service.list_for_person(session, actor, person_id, page, filters, reason)
+    items, cursor = await assistance_service.list_for_person(session, actor, person_id, page, filters)
     return Page(items=[AssistanceRead.model_validate(i) for i in items], next_cursor=cursor)
 
 

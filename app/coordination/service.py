@@ -118,6 +118,8 @@ def case_persons(case: Coordination, actor: Actor) -> ColumnElement[bool]:
         return or_(from_region, _in_batch_of(case.id))
     return and_(
         Person.erased_at.is_(None),
+        # Partners never see a restricted person, not even as a member of a batch.
+        Person.restricted.is_(False),
         or_(and_(from_region, Person.status.in_(SHARED_STATUSES)), _in_batch_of(case.id)),
     )
 
@@ -469,15 +471,13 @@ async def list_persons(
     page: PageParams,
     *,
     status: Status | None,
-    reason: str | None,
 ) -> tuple[list[CasePersonRead], str | None]:
-    """A page of the case's persons that `actor` may see; restricted ones only with a stated purpose."""
+    """A page of the case's persons that `actor` may see; restricted ones only under a purpose code."""
     case = await get(session, actor, case_id)
     stmt = select(Person, _batch_of(case.id)).where(case_persons(case, actor))
     if status is not None:
         stmt = stmt.where(Person.status == status)
-    if not reason:
-        stmt = stmt.where(Person.restricted.is_(False))
+    stmt = person_service.unrestricted_unless_lifted(stmt, actor)
     # Keyed by registration number, which the caller sees anyway: a cursor of real ids would
     # hand a partner the ids its pseudonyms exist to hide.
     rows, cursor = await paginate_rows(session, stmt, Person.registration_number, page)
@@ -488,8 +488,9 @@ async def list_persons(
         resource_type="coordination",
         resource_id=case.id,
         person_ids=[person.id for person, _ in rows],
-        reason=reason,
+        reason=actor.purpose,
     )
+    await person_service.record_break_glass(session, actor, [person for person, _ in rows])
     return [present_person(person, batch, actor) for person, batch in rows], cursor
 
 
@@ -509,7 +510,7 @@ async def _resolve(
 
 
 async def get_person(
-    session: AsyncSession, actor: Actor, case_id: uuid.UUID, ref: uuid.UUID, reason: str | None
+    session: AsyncSession, actor: Actor, case_id: uuid.UUID, ref: uuid.UUID
 ) -> CasePersonRead:
     """One person of the case (partners: by their agency's id); the read is audited."""
     case = await get(session, actor, case_id)
@@ -524,12 +525,8 @@ async def get_person(
     if row is None:
         raise CasePersonNotFound(resource_type="person", resource_id=ref)
     person, batch = row
-    if person.restricted and not reason:
-        raise person_service.RestrictedRecord(
-            "This record is restricted: state the purpose in the `reason` parameter.",
-            resource_type="person",
-            resource_id=ref,
-        )
+    person_service.restriction_refused(actor, person, ref)
+    await person_service.record_break_glass(session, actor, [person])
     await audit.record(
         session,
         actor,
@@ -537,7 +534,7 @@ async def get_person(
         resource_type="coordination",
         resource_id=case.id,
         person_ids=[person.id],
-        reason=reason,
+        reason=actor.purpose,
     )
     return present_person(person, batch, actor)
 

@@ -29,7 +29,6 @@ from app.eligibility.schemas import (
 )
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
-from app.persons.schemas import Purpose
 from app.security.deps import Permitted
 
 router = APIRouter(tags=["eligibility"])
@@ -193,13 +192,10 @@ async def evaluate_person(
     rule_set_id: Annotated[
         uuid.UUID | None, Query(description="Default: the set in force on as_of; a draft is a dry run.")
     ] = None,
-    reason: Annotated[
-        Purpose | None, Query(description="The purpose of reading; required for restricted records.")
-    ] = None,
 ) -> EligibilityRead:
     """Whether one person is eligible, with every condition explained. Audited."""
     return await service.evaluate_person(
-        session, actor, program_id, person_id, as_of=as_of, rule_set_id=rule_set_id, reason=reason
+        session, actor, program_id, person_id, as_of=as_of, rule_set_id=rule_set_id
     )
 
 

@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.eligibility.facts import FACTS, LIST_OPS, NULL_OPS, Fact, FactType, Op
-from app.schemas import Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Line, Name, RequestBody, ResponseBody, ShortText, Text
 
 MAX_DEPTH = 20
 MAX_NODES = 500
@@ -35,7 +35,7 @@ MAX_ERRORS = 20
 
 BenefitKind = Literal["grant", "loan", "in_kind"]
 RuleSetStatus = Literal["draft", "active", "retired"]
-ProgramCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,19}$")]
+ProgramCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,19}$"), LINE]
 Note = Annotated[Text, StringConstraints(max_length=2000)]
 Rupiah = Annotated[int, Field(ge=0, le=10**13, description="Whole rupiah.")]
 
@@ -171,9 +171,9 @@ def _scalar_type(fact: Fact) -> Any:
         FactType.integer: int,
         FactType.boolean: bool,
         FactType.uuid: uuid.UUID,
-        FactType.region_code: str,
-        FactType.province_code: str,
-        FactType.string: str,
+        FactType.region_code: Line,
+        FactType.province_code: Line,
+        FactType.string: Line,
     }[fact.type]
 
 

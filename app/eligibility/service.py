@@ -347,11 +347,10 @@ async def evaluate_person(
     *,
     as_of: date | None,
     rule_set_id: uuid.UUID | None,
-    reason: str | None,
 ) -> EligibilityRead:
     """Evaluate one person with an explanation of every condition (a draft: a dry run). Audited."""
     program = await get_program(session, program_id)
-    person = (await person_service.find(session, actor, ref, reason=reason)).person
+    person = (await person_service.find(session, actor, ref)).person
     if person.erased_at is not None:
         raise person_service.PersonErased("The record was erased; it is no longer evaluated.")
     if as_of not in (None, local_today()) and actor.role not in STAFF:
@@ -369,7 +368,7 @@ async def evaluate_person(
         resource_type="program",
         resource_id=program.id,
         person_ids=[person.id],
-        reason=reason,
+        reason=actor.purpose,
     )
     return EligibilityRead(
         eligible=explanation["result"],

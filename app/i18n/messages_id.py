@@ -43,6 +43,7 @@ TITLES = {
     "Person not found": "Orang tidak ditemukan",
     "Duplicate NIK": "NIK ganda",
     "Restricted record": "Data dibatasi",
+    "Personal data in the URL": "Data pribadi di URL",
     "Person erased": "Data orang telah dihapus",
     "Import rejected": "Impor ditolak",
     "Import conflict": "Konflik impor",
@@ -140,8 +141,14 @@ DETAILS = {
         "Lokasi ini sudah memiliki putaran sensus dengan nama tersebut."
     ),
     # persons
-    "This record is restricted: state the purpose in the `reason` parameter.": (
-        "Data ini dibatasi: nyatakan tujuan akses pada parameter `reason`."
+    "This record is restricted: name the purpose of access in the X-Purpose header ({}).": (
+        "Data ini dibatasi: sebutkan kode tujuan akses pada header X-Purpose ({0})."
+    ),
+    "Name the purpose of access in the X-Purpose header, never in the URL.": (
+        "Sebutkan tujuan akses pada header X-Purpose, jangan pernah di URL."
+    ),
+    "Send a NIK in the body of POST /api/v1/persons/search, never in a URL.": (
+        "Kirim NIK di badan permintaan POST /api/v1/persons/search, jangan pernah di URL."
     ),
     "A person with this NIK is already registered.": "Orang dengan NIK ini sudah terdaftar.",
     "The record was erased; it can no longer be changed.": "Data telah dihapus; data ini tidak dapat diubah lagi.",
@@ -265,6 +272,7 @@ FIELDS = {
     "invalid cursor": "kursor tidak valid",
     "may not be in the future": "tidak boleh berada di masa mendatang",
     "must not contain control characters": "tidak boleh mengandung karakter kontrol",
+    "must be one line without control characters": "harus satu baris tanpa karakter kontrol",
     "unknown agency": "lembaga tidak dikenal",
     "agency is inactive": "lembaga tidak aktif",
     "unknown site": "lokasi tidak dikenal",

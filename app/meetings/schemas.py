@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.schemas import Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Name, RequestBody, ResponseBody, ShortText, Text
 
 DEFAULT_TIMEZONE = "Asia/Makassar"  # WITA, UTC+8: Kota Kupang
 
@@ -41,6 +41,7 @@ def _known_zone(name: str) -> str:
 TimeZoneName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),
+    LINE,
     AfterValidator(_known_zone),
     Field(description="IANA timezone the meeting takes place in, e.g. Asia/Makassar (WITA)."),
 ]

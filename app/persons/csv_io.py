@@ -37,6 +37,10 @@ EXPORT_COLUMNS = [
 CHUNK = 1000
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may start a cell inside one of ours: the text's start, and after any list
+# separator (`,`, or `;` in the Indonesian locale, which splits an unquoted `,`-file's text on
+# it), a tab or a line break. A `'` goes in front of each formula character found there.
+_FORMULA_START = re.compile(r"(^|[,;\t\r\n])(?=[=+\-@\t\r])")
 NOT_UTF8 = "the file is not UTF-8"
 
 
@@ -330,7 +334,7 @@ def _safe(value: Any) -> str:
         if isinstance(value, bool)
         else str(value)
     )
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return _FORMULA_START.sub(r"\1'", text)
 
 
 def export_row(person: Person) -> list[str]:

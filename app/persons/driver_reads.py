@@ -73,23 +73,24 @@ def _pairs(records: Sequence[asyncpg.Record], keys: tuple[str, ...]) -> list[tup
     return pairs
 
 
-async def get(connection: asyncpg.Connection, actor: Actor, ref: uuid.UUID, reason: str | None) -> Found:
+async def get(connection: asyncpg.Connection, actor: Actor, ref: uuid.UUID) -> Found:
     """`service.get`: one person (with its active referrals for staff); the read is audited."""
     statement = _compiled(
         ("one", actor.is_partner),
         lambda: service.find_query(actor, bindparam("ref"), with_referrals=True),
     )
     records = await statement.fetch(connection, {"ref": ref, "viewer_agency_id": actor.agency_id})
-    found = service.found_in(_pairs(records, statement.keys), actor, ref, reason, with_referrals=True)
-    await audit.record_on_driver(connection, actor, **service.read_event(found, ref, reason))
+    found = service.found_in(_pairs(records, statement.keys), actor, ref, with_referrals=True)
+    await _break_glass(connection, actor, [found.person])
+    await audit.record_on_driver(connection, actor, **service.read_event(found, ref, actor.purpose))
     return found
 
 
 async def list_persons(
-    connection: asyncpg.Connection, actor: Actor, page: PageParams, filters: PersonFilters, reason: str | None
+    connection: asyncpg.Connection, actor: Actor, page: PageParams, filters: PersonFilters
 ) -> tuple[list[Found], str | None]:
     """`service.list_persons`: a page of visible persons; the page is audited."""
-    query, params = service.page_query(actor, filters, reason)
+    query, params = service.page_query(actor, filters)
     query, page_params = keyset_query(query, Person.id, page)
     # SQLAlchemy's own statement cache key: the statement's structure, without the values.
     cache_key = query._generate_cache_key()
@@ -101,8 +102,16 @@ async def list_persons(
     )
     pairs, cursor = cut_page(_pairs(records, statement.keys), page, lambda pair: pair[0].id)
     found = [Found(person, referral) for person, referral in pairs]
-    await audit.record_on_driver(connection, actor, **service.list_event(found, reason))
+    await audit.record_on_driver(connection, actor, **service.list_event(found, actor.purpose))
+    await _break_glass(connection, actor, [f.person for f in found])
     return found, cursor
+
+
+async def _break_glass(connection: asyncpg.Connection, actor: Actor, persons: Sequence[Any]) -> None:
+    """`service.record_break_glass` on the driver connection."""
+    event = service.break_glass_event(actor, persons)
+    if event is not None:
+        await audit.record_on_driver(connection, actor, **event)
 
 
 async def active_referrals(

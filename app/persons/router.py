@@ -1,7 +1,7 @@
 """The registry of persons: records, status lifecycle, history, referrals and data-subject rights."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,8 +20,8 @@ from app.persons.schemas import (
     ImportReport,
     PersonCreate,
     PersonRead,
+    PersonSearch,
     PersonUpdate,
-    Purpose,
     ReferralCreate,
     RestrictionCreate,
     StatusChange,
@@ -31,16 +31,13 @@ from app.persons.transitions import Status
 from app.privacy import flows as privacy_flows
 from app.privacy import service as privacy_service
 from app.regions.schemas import RegionCode
-from app.schemas import Text, UpdatedSince
+from app.schemas import Line, UpdatedSince
 from app.security.deps import Permitted, ReadPermitted
 from app.security.principal import Actor
 
 router = APIRouter(prefix="/persons", tags=["persons"])
 
 PersonRef = Annotated[uuid.UUID, "The person's id (partners: their agency's own id for the person)."]
-ReasonQuery = Annotated[
-    Purpose | None, Query(description="The purpose of reading; required for restricted records.")
-]
 
 
 async def _filters(
@@ -51,10 +48,10 @@ async def _filters(
     domicile_region_code: Annotated[RegionCode | None, Query()] = None,
     identity_verified: bool | None = None,
     referred_agency_id: uuid.UUID | None = None,
-    q: Annotated[Text | None, Query(max_length=100, description="Part of the name or alias.")] = None,
-    nik: Annotated[str | None, Query(pattern=r"^\d{16}$", description="Exact NIK (blind index).")] = None,
+    q: Annotated[Line | None, Query(max_length=100, description="Part of the name or alias.")] = None,
     updated_since: UpdatedSince = None,
 ) -> PersonFilters:
+    """The list filters of a query string (a NIK never: POST /persons/search takes it in its body)."""
     return PersonFilters(
         site_id,
         status,
@@ -64,7 +61,7 @@ async def _filters(
         identity_verified,
         referred_agency_id,
         q,
-        nik,
+        None,
         updated_since,
     )
 
@@ -85,24 +82,43 @@ async def _view(
 
 
 @router.get("", response_model=Page[AnyPersonRead])
-async def list_persons(
-    read: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep, reason: ReasonQuery = None
-) -> Response:
-    """List the persons you may see; restricted records only with a stated `reason`."""
+async def list_persons(read: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep) -> Response:
+    """List the persons you may see; restricted records only for staff naming a purpose (X-Purpose)."""
     async with read as access:
         actor = access.actor
         if access.driver is not None:
-            found, cursor = await driver_reads.list_persons(access.driver, actor, page, filters, reason)
+            found, cursor = await driver_reads.list_persons(access.driver, actor, page, filters)
+            referrals = (
+                {} if actor.is_partner else await driver_reads.active_referrals(access.driver, _ids(found))
+            )
         else:
-            found, cursor = await service.list_persons(access.session, actor, page, filters, reason)
-        ids = [f.person.id for f in found]
-        if actor.is_partner:
-            referrals = {}
-        elif access.driver is not None:
-            referrals = await driver_reads.active_referrals(access.driver, ids)
-        else:
-            referrals = await service.active_referrals(access.session, ids)
-    # The fields of Page[AnyPersonRead], serialized without building models (hot path).
+            found, cursor = await service.list_persons(access.session, actor, page, filters)
+            referrals = (
+                {} if actor.is_partner else await service.active_referrals(access.session, _ids(found))
+            )
+    return _page(found, cursor, actor, referrals)
+
+
+@router.post("/search", response_model=Page[AnyPersonRead])
+async def search_persons(
+    body: PersonSearch, session: SessionDep, actor: Permitted("persons:read"), page: PageDep
+) -> Response:
+    """GET /persons with the filters in the body: the one way to look a person up by NIK.
+
+    The same query, view and audit event as the list (on the session: the caller is checked
+    before the body, so an anonymous caller is 401 whatever it sends).
+    """
+    found, cursor = await service.list_persons(session, actor, page, PersonFilters(**body.model_dump()))
+    referrals = {} if actor.is_partner else await service.active_referrals(session, _ids(found))
+    return _page(found, cursor, actor, referrals)
+
+
+def _ids(found: list[Found]) -> list[uuid.UUID]:
+    return [f.person.id for f in found]
+
+
+def _page(found: list[Found], cursor: str | None, actor: Actor, referrals: dict[uuid.UUID, Any]) -> Response:
+    """The fields of Page[AnyPersonRead], serialized without building models (hot path)."""
     page_body = {"items": [presenter.fields(f, actor, referrals) for f in found], "next_cursor": cursor}
     return json_response(plain_json(page_body))
 
@@ -175,15 +191,13 @@ async def import_csv(
 
 
 @router.get("/{person_id}", response_model=AnyPersonRead)
-async def get_person(
-    person_id: PersonRef, read: ReadPermitted("persons:read"), reason: ReasonQuery = None
-) -> Response:
+async def get_person(person_id: PersonRef, read: ReadPermitted("persons:read")) -> Response:
     """One person, as your role may see it (the read is audited)."""
     async with read as access:
         if access.driver is not None:
-            found = await driver_reads.get(access.driver, access.actor, person_id, reason)
+            found = await driver_reads.get(access.driver, access.actor, person_id)
         else:
-            found = await service.get(access.session, access.actor, person_id, reason)
+            found = await service.get(access.session, access.actor, person_id)
     view = presenter.fields(found, access.actor, {found.person.id: found.referrals or []})
     return json_response(plain_json(view), headers={"ETag": etag(found.person.version)})
 
@@ -221,10 +235,10 @@ async def change_status(
 
 @router.get("/{person_id}/history", response_model=list[ChangeRead])
 async def person_history(
-    person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:history"), reason: ReasonQuery = None
+    person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:history")
 ) -> list[ChangeRead]:
     """Every change of status and of any field: what, from, to, by whom, when (NIK masked)."""
-    changes = await service.history(session, actor, person_id, reason)
+    changes = await service.history(session, actor, person_id)
     return [presenter.change(c, actor) for c in changes]
 
 
@@ -238,7 +252,7 @@ async def refer_person(
 ) -> Response:
     """Refer a person to an agency, whose partners then see the person (masked, under their own id)."""
     await service.refer(session, actor, person_id, body.agency_id, body.reason)
-    found = await service.find(session, actor, person_id, reason="referral")
+    found = await service.find(session, actor, person_id)
     view = await _view(session, actor, found)
     return await idem.created(view, f"/api/v1/persons/{person_id}", found.person.version)
 
@@ -257,20 +271,19 @@ async def access_log(
     session: SessionDep,
     actor: Permitted("persons:history"),
     page: PageDep,
-    reason: ReasonQuery = None,
 ) -> Page[AuditEventRead]:
     """Who read or changed this record, when, from which client."""
-    events, cursor = await service.access_log(session, actor, person_id, page, reason)
+    events, cursor = await service.access_log(session, actor, person_id, page)
     return Page(items=[AuditEventRead.model_validate(e) for e in events], next_cursor=cursor)
 
 
 @router.get("/{person_id}/data-export")
 async def data_export(
-    person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights"), reason: ReasonQuery = None
+    person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
 ) -> Response:
     """The data subject's copy (UU PDP): the record, its history and its access log, as JSON."""
-    found = await service.get(session, actor, person_id, reason or "data subject access request")
-    changes = await service.history(session, actor, person_id, reason or "data subject access request")
+    found = await service.get(session, actor, person_id)
+    changes = await service.history(session, actor, person_id)
     events = await service.all_access_events(session, found.person.id)
     document = {
         "exported_at": utcnow().isoformat(),
@@ -307,5 +320,5 @@ async def erase(
     person_id: uuid.UUID, body: RestrictionCreate, session: SessionDep, actor: Permitted("persons:erase")
 ) -> AnyPersonRead:
     """Erase identity and contact data (admin); the pseudonymous skeleton stays for counts and audit."""
-    person = await privacy_flows.erase_person(session, actor, person_id, body.reason)
+    person = await privacy_flows.erase_person(session, actor, person_id)
     return await _view(session, actor, Found(person, None))

@@ -10,7 +10,7 @@ from app.clock import office_today
 from app.persons import nik as nik_rules
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
-from app.schemas import Name, Phone, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Name, Phone, RequestBody, ResponseBody, ShortText, Text, UpdatedSince
 
 Sex = Literal["female", "male", "unknown"]
 IdentityDocument = Literal["ktp", "kk", "other", "none"]
@@ -28,10 +28,10 @@ def _not_in_future(value: date | None) -> date | None:
     return value
 
 
-Nik = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(_valid_nik)]
-KkNumber = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
+Nik = Annotated[str, StringConstraints(min_length=1, max_length=32), LINE, AfterValidator(_valid_nik)]
+KkNumber = Annotated[str, StringConstraints(pattern=r"^\d{16}$"), LINE]
 BirthDate = Annotated[date, AfterValidator(_not_in_future)]
-Alias = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Alias = Annotated[str, StringConstraints(min_length=1, max_length=100), LINE]
 Notes = Annotated[Text, StringConstraints(max_length=10_000)]
 Reason = Annotated[Text, StringConstraints(min_length=1, max_length=500)]
 
@@ -88,6 +88,25 @@ class ReferralCreate(RequestBody):
 
 class RestrictionCreate(RequestBody):
     reason: Reason
+
+
+class PersonSearch(RequestBody):
+    """The filters of GET /persons, in a body: a NIK never travels in a URL (logs, history)."""
+
+    nik: Annotated[str, StringConstraints(pattern=r"^\d{16}$"), LINE] | None = Field(
+        default=None, description="Exact NIK, 16 digits (matched by its blind index)."
+    )
+    site_id: uuid.UUID | None = None
+    status: Status | None = None
+    origin_region_code: RegionCode | None = None
+    origin_province_code: Annotated[str, StringConstraints(pattern=r"^\d{2}$"), LINE] | None = None
+    domicile_region_code: RegionCode | None = None
+    identity_verified: bool | None = None
+    referred_agency_id: uuid.UUID | None = None
+    q: Annotated[str, StringConstraints(max_length=100), LINE] | None = Field(
+        default=None, description="Part of the name or alias."
+    )
+    updated_since: UpdatedSince = None
 
 
 class ReferralRead(ResponseBody):
@@ -184,6 +203,3 @@ class ImportReport(ResponseBody):
     rows: int
     created: int
     errors: list[ImportError_]
-
-
-Purpose = Annotated[Text, StringConstraints(min_length=3, max_length=500)]

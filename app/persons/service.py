@@ -27,6 +27,7 @@ from app.persons import nik as nik_rules
 from app.persons.models import Person, PersonChange, Referral
 from app.persons.schemas import PersonCreate, PersonUpdate
 from app.persons.transitions import allowed_targets, is_allowed
+from app.privacy.purpose import PURPOSE_CODES
 from app.privacy.views import MASKED_IN_HISTORY
 from app.regions import service as region_service
 from app.regions.models import Region
@@ -97,19 +98,52 @@ def find_query(actor: Actor, ref: Any, *, with_referrals: bool) -> Select[Any]:
     return select(Person, None).where(Person.id == ref)
 
 
-def found_in(
-    rows: Sequence[Any], actor: Actor, ref: uuid.UUID, reason: str | None, with_referrals: bool
-) -> Found:
-    """The person of `find_query`'s rows; 404 when there is none, 403 when restricted and no reason."""
+def restriction_refused(actor: Actor, person: Any, ref: Any, resource_type: str = "person") -> None:
+    """The one rule of restricted records: 404 to partners, 403 to staff who name no purpose code."""
+    if not person.restricted or actor.lifts_restriction:
+        return
+    if actor.is_partner:
+        # A 403 would tell the partner that the person exists and is restricted.
+        raise PersonNotFound(resource_type=resource_type, resource_id=ref)
+    raise RestrictedRecord(
+        f"This record is restricted: name the purpose of access in the X-Purpose header ({PURPOSE_CODES}).",
+        resource_type=resource_type,
+        resource_id=ref,
+    )
+
+
+def unrestricted_unless_lifted(stmt: Select[Any], actor: Actor) -> Select[Any]:
+    """`stmt` on persons without restricted ones, unless staff named a purpose (the rule of lists)."""
+    return stmt if actor.lifts_restriction else stmt.where(Person.restricted.is_(False))
+
+
+def break_glass_event(actor: Actor, persons: Iterable[Any]) -> dict[str, Any] | None:
+    """The audit event of reading restricted records under a purpose code (None if none was read)."""
+    ids = [p.id for p in persons if p.restricted]
+    if not ids:
+        return None
+    return {
+        "action": "person.break_glass",
+        "resource_type": "person",
+        "resource_id": ids[0] if len(ids) == 1 else None,
+        "person_ids": ids,
+        "reason": actor.purpose,
+    }
+
+
+async def record_break_glass(session: AsyncSession, actor: Actor, persons: Iterable[Any]) -> None:
+    """Audit a read of restricted records under the request's purpose code (nothing if none)."""
+    event = break_glass_event(actor, persons)
+    if event is not None:
+        await audit.record(session, actor, **event)
+
+
+def found_in(rows: Sequence[Any], actor: Actor, ref: uuid.UUID, with_referrals: bool) -> Found:
+    """The person of `find_query`'s rows; 404 when there is none, then the restriction rule."""
     if not rows:
         raise PersonNotFound(resource_type="person", resource_id=ref)
     person, referral = rows[0]
-    if person.restricted and not reason:
-        raise RestrictedRecord(
-            "This record is restricted: state the purpose in the `reason` parameter.",
-            resource_type="person",
-            resource_id=ref,
-        )
+    restriction_refused(actor, person, ref)
     if with_referrals and not actor.is_partner:
         return Found(person, None, [r for _, r in rows if r is not None])
     return Found(person, referral)
@@ -120,19 +154,22 @@ async def find(
     actor: Actor,
     ref: uuid.UUID,
     *,
-    reason: str | None = None,
     for_update: bool = False,
     with_referrals: bool = False,
 ) -> Found:
     """The person behind `ref` (a partner's pseudonym, or the real id for staff); 404 if not visible.
 
+    Every route that reads or changes one person comes through here: a restricted record only
+    for staff whose request names a purpose code (X-Purpose), audited as a break-the-glass read.
     `with_referrals` loads a staff reader's view of the active referrals in the same query.
     """
     stmt = find_query(actor, ref, with_referrals=with_referrals)
     if for_update and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Person)
     rows = (await session.execute(stmt)).all()
-    return found_in(rows, actor, ref, reason, with_referrals)
+    found = found_in(rows, actor, ref, with_referrals)
+    await record_break_glass(session, actor, [found.person])
+    return found
 
 
 def _nik_fields(person_id: uuid.UUID, value: str | None) -> dict[str, Any]:
@@ -265,7 +302,7 @@ async def update(
     reason: str | None = None,
 ) -> tuple[Person, list[str]]:
     """Apply the fields sent (If-Match must name the current version); each change goes to history."""
-    person = (await find(session, actor, ref, reason="update")).person
+    person = (await find(session, actor, ref)).person
     refuse_if_erased(person)
     check_version(expected, person.version)
     changes = data.model_dump(exclude_unset=True)
@@ -364,7 +401,7 @@ async def change_status(
     occurred_on: date | None,
 ) -> Person:
     """POST /persons/{id}/status-changes."""
-    person = (await find(session, actor, ref, reason="status change", for_update=True)).person
+    person = (await find(session, actor, ref, for_update=True)).person
     refuse_if_erased(person)
     await apply_status_change(session, actor, person, to_status, reason=reason, occurred_on=occurred_on)
     await session.flush()
@@ -379,10 +416,8 @@ async def change_status(
     return person
 
 
-async def history(
-    session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str | None
-) -> Sequence[PersonChange]:
-    person = (await find(session, actor, ref, reason=reason)).person
+async def history(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> Sequence[PersonChange]:
+    person = (await find(session, actor, ref)).person
     changes = await session.scalars(
         select(PersonChange).where(PersonChange.person_id == person.id).order_by(PersonChange.id)
     )
@@ -393,15 +428,15 @@ async def history(
         resource_type="person",
         resource_id=person.id,
         person_ids=[person.id],
-        reason=reason,
+        reason=actor.purpose,
     )
     return changes.all()
 
 
-async def get(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str | None) -> Found:
+async def get(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> Found:
     """Read one person (with its active referrals for staff); the read is audited."""
-    found = await find(session, actor, ref, reason=reason, with_referrals=True)
-    await audit.record(session, actor, **read_event(found, ref, reason))
+    found = await find(session, actor, ref, with_referrals=True)
+    await audit.record(session, actor, **read_event(found, ref, actor.purpose))
     return found
 
 
@@ -490,16 +525,13 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> tuple[Select[Any], dict[st
     return stmt, params
 
 
-def page_query(
-    actor: Actor, filters: PersonFilters, reason: str | None
-) -> tuple[Select[Any], dict[str, Any]]:
+def page_query(actor: Actor, filters: PersonFilters) -> tuple[Select[Any], dict[str, Any]]:
     """The query of a list of visible persons (before paging), and its parameters' values."""
     if actor.is_partner and filters.nik:
         # Partners see 4 digits of a NIK; a search by the full number would confirm a guess.
         raise Forbidden("Partners cannot search by NIK.")
     stmt = visible(select(Person, Referral if actor.is_partner else None), actor)
-    if not reason:
-        stmt = stmt.where(Person.restricted.is_(False))
+    stmt = unrestricted_unless_lifted(stmt, actor)
     if actor.is_partner and filters.referred_agency_id not in (None, actor.agency_id):
         # Referrals to other agencies are not a partner's to know: none of them match.
         stmt = stmt.where(false())
@@ -517,13 +549,14 @@ def list_event(found: Sequence[Found], reason: str | None) -> dict[str, Any]:
 
 
 async def list_persons(
-    session: AsyncSession, actor: Actor, page: PageParams, filters: PersonFilters, reason: str | None
+    session: AsyncSession, actor: Actor, page: PageParams, filters: PersonFilters
 ) -> tuple[list[Found], str | None]:
-    """A page of visible persons; restricted ones only with a stated purpose. The page is audited."""
-    stmt, _ = page_query(actor, filters, reason)
+    """A page of visible persons; restricted ones only under a purpose code. The page is audited."""
+    stmt, _ = page_query(actor, filters)
     rows, cursor = await paginate_rows(session, stmt, Person.id, page)
     found = [Found(person, referral) for person, referral in rows]
-    await audit.record(session, actor, **list_event(found, reason))
+    await audit.record(session, actor, **list_event(found, actor.purpose))
+    await record_break_glass(session, actor, [f.person for f in found])
     return found, cursor
 
 
@@ -553,7 +586,7 @@ async def refer(
     session: AsyncSession, actor: Actor, ref: uuid.UUID, agency_id: uuid.UUID, reason: str | None
 ) -> Referral:
     """Refer a person to an agency, whose partners then see the person under their own id."""
-    person = (await find(session, actor, ref, reason="referral")).person
+    person = (await find(session, actor, ref)).person
     refuse_if_erased(person)
     await agency_service.require_active(session, agency_id)
     referral = await session.get(Referral, (person.id, agency_id))
@@ -585,7 +618,7 @@ async def refer(
 
 async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agency_id: uuid.UUID) -> None:
     """Withdraw a referral: the agency's partners stop seeing the person."""
-    person = (await find(session, actor, ref, reason="referral")).person
+    person = (await find(session, actor, ref)).person
     referral = await session.get(Referral, (person.id, agency_id))
     if referral is None or referral.ended_at is not None:
         raise NotFound(
@@ -606,7 +639,7 @@ async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agen
 
 async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str | None) -> Person:
     """Restrict processing (reason given) or lift the restriction (reason None)."""
-    person = (await find(session, actor, ref, reason=reason or "lift restriction")).person
+    person = (await find(session, actor, ref)).person
     restricted = reason is not None
     if person.restricted == restricted:
         raise Conflict("The record is already restricted." if restricted else "The record is not restricted.")
@@ -631,16 +664,14 @@ async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, r
         resource_type="person",
         resource_id=person.id,
         person_ids=[person.id],
-        reason=reason,
+        reason=actor.purpose,
     )
     return person
 
 
-async def access_log(
-    session: AsyncSession, actor: Actor, ref: uuid.UUID, page: PageParams, reason: str | None
-):  # noqa: ANN201
+async def access_log(session: AsyncSession, actor: Actor, ref: uuid.UUID, page: PageParams):  # noqa: ANN201
     """Who read or changed the record: the audit events that list this person."""
-    person = (await find(session, actor, ref, reason=reason)).person
+    person = (await find(session, actor, ref)).person
     events, cursor = await audit.list_events(session, page, person_id=person.id)
     await audit.record(
         session,
@@ -649,7 +680,7 @@ async def access_log(
         resource_type="person",
         resource_id=person.id,
         person_ids=[person.id],
-        reason=reason,
+        reason=actor.purpose,
     )
     return events, cursor
 

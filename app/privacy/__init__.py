@@ -1,1 +1,1 @@
-"""Privacy by construction: the personal-data inventory and the flows and views derived from it."""
+"""Privacy by construction: the personal-data inventory, purposes of reading, and what derives from them."""

@@ -28,12 +28,13 @@ log = logging.getLogger("app.privacy")
 ERASED_VALUES: dict[Erasure, Any] = {Erasure.null: None, Erasure.redact: REDACTED, Erasure.empty: {}}
 
 
-async def erase_person(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str) -> Person:
+async def erase_person(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> Person:
     """Erase a person's identity, contact data and every free text about them; keep the counted skeleton.
 
-    The request's free-text reason is not kept: it could name the person it erases.
+    The request's free-text reason is not kept anywhere: it could name the person it erases; the
+    audit event holds the purpose code.
     """
-    person = (await person_service.find(session, actor, ref, reason=reason, for_update=True)).person
+    person = (await person_service.find(session, actor, ref, for_update=True)).person
     person_service.refuse_if_erased(person)
     ended = await _end_referrals(session, person.id)
     await erase_everywhere(session, person.id)
@@ -43,7 +44,13 @@ async def erase_person(session: AsyncSession, actor: Actor, ref: uuid.UUID, reas
     await session.flush()
     await session.refresh(person)
     await audit.record(
-        session, actor, "person.erase", resource_type="person", resource_id=person.id, person_ids=[person.id]
+        session,
+        actor,
+        "person.erase",
+        resource_type="person",
+        resource_id=person.id,
+        person_ids=[person.id],
+        reason=actor.purpose,
     )
     log.info("erasure: person erased", extra={"referrals_ended": len(ended)})
     return person

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, StringConstraints
 
-from app.schemas import ResponseBody
+from app.schemas import LINE, ResponseBody
 
 _CODE = re.compile(r"^([0-9]{2})(?:\.?([0-9]{2}))?$")
 
@@ -19,7 +19,7 @@ def normalize_region_code(value: str) -> str:
     return f"{province}.{regency}" if regency else province
 
 
-RegionCode = Annotated[str, StringConstraints(max_length=8), AfterValidator(normalize_region_code)]
+RegionCode = Annotated[str, StringConstraints(max_length=8), LINE, AfterValidator(normalize_region_code)]
 
 RegionLevel = Literal["province", "regency"]
 

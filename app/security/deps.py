@@ -13,6 +13,7 @@ from app.auth import service as auth_service
 from app.auth.service import TokenOwner
 from app.db import SessionDep, request_session, write_durable_apart
 from app.errors import AppError, Forbidden, NotAuthenticated
+from app.privacy.purpose import purpose_of, refuse_personal_query
 from app.security.policy import POLICY, allowed
 from app.security.principal import Actor
 
@@ -22,6 +23,7 @@ BearerDep = Annotated[str | None, Depends(bearer)]
 
 def _actor(request: Request, owner: TokenOwner | None) -> Actor:
     """The caller behind a resolved token; 401 when there was none (missing, expired, revoked)."""
+    refuse_personal_query(request)
     if owner is None:
         raise NotAuthenticated("A valid bearer token is required.")
     actor = Actor(
@@ -32,6 +34,7 @@ def _actor(request: Request, owner: TokenOwner | None) -> Actor:
         token_id=owner.token_id,
         request_id=getattr(request.state, "request_id", None),
         client_ip=request.client.host if request.client else None,
+        purpose=purpose_of(request),
     )
     request.state.actor = actor
     return actor

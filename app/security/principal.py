@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
+from app.privacy.purpose import Purpose
 from app.security.policy import Role
 
 
@@ -18,10 +19,17 @@ class Actor:
     token_id: uuid.UUID
     request_id: str | None = None
     client_ip: str | None = None
+    # The purpose code the request names (X-Purpose); only staff may lift a restriction with it.
+    purpose: Purpose | None = None
 
     @property
     def is_partner(self) -> bool:
         return self.role is Role.partner
+
+    @property
+    def lifts_restriction(self) -> bool:
+        """Whether this request may read restricted records: staff who named a purpose, never partners."""
+        return self.purpose is not None and not self.is_partner
 
 
 def system_actor(request_id: str = "cli") -> Actor:

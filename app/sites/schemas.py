@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from app.regions.schemas import RegionCode
-from app.schemas import Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Name, RequestBody, ResponseBody, ShortText, Text
 
 SiteStatus = Literal["active", "closing", "closed"]
-SiteCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$")]
+SiteCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$"), LINE]
 
 
 class _Dates(RequestBody):

@@ -6,16 +6,17 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.schemas import Name, RequestBody, ResponseBody
+from app.schemas import LINE, Name, RequestBody, ResponseBody
 from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.security.policy import Role
 
 Username = Annotated[
     str,
     StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"),
+    LINE,
     AfterValidator(str.lower),
 ]
-Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)]
+Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=256), LINE]
 
 
 class UserCreate(RequestBody):
@@ -48,7 +49,7 @@ class UserRead(ResponseBody):
 
 
 class PasswordChange(RequestBody):
-    current_password: str = Field(max_length=256)
+    current_password: Annotated[str, Field(max_length=256), LINE]
     new_password: Password
 
 

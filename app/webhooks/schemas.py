@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.schemas import RequestBody, ResponseBody, ShortText
+from app.schemas import LINE, RequestBody, ResponseBody, ShortText
 
 EventType = Literal[
     "person.status_changed",
@@ -29,7 +29,7 @@ def _unique(values: list[str]) -> list[str]:
     return values
 
 
-Url = Annotated[str, StringConstraints(min_length=1, max_length=2048, strip_whitespace=True)]
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2048, strip_whitespace=True), LINE]
 EventTypes = Annotated[
     list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES)), AfterValidator(_unique)
 ]

@@ -170,14 +170,29 @@ async def test_bad_proposals_are_422(client, callers, session):
     assert await request_rows(session) == []
 
 
-async def test_restricted_person_can_still_be_reported(client, callers, session):
+async def test_a_restricted_person_is_unknown_to_partners_and_changed_by_staff_under_a_purpose(
+    client, callers, session
+):
     person, ref = await referred_person(client, callers)
-    # Restricted processing still lets the partner report what happened; officers decide with a purpose.
+    response = await submitted(client, callers.partner_a, ref, "status_change", {"to_status": "staying"})
     await session.execute(update(Person).where(Person.id == uuid.UUID(person["id"])).values(restricted=True))
     await session.commit()
-    response = await submitted(client, callers.partner_a, ref, "status_change", {"to_status": "staying"})
-    approved = await decide(
-        client, callers.officer, response.json()["id"], "approve", response.headers["etag"]
+    # Partners never lift a restriction: the person is unknown to them (404, never 403).
+    refused = await client.post(
+        f"{PERSONS}/{ref}/change-requests",
+        json={"kind": "status_change", "payload": {"to_status": "staying"}},
+        headers=callers.partner_a.headers,
+    )
+    assert_problem(refused, 404)
+    closed = await decide(client, callers.officer, response.json()["id"], "approve", response.headers["etag"])
+    assert assert_problem(closed, 403)["type"].endswith("/restricted-record")
+    approved = await client.post(
+        f"{CHANGE_REQUESTS}/{response.json()['id']}/approve",
+        headers={
+            **callers.officer.headers,
+            "If-Match": response.headers["etag"],
+            "X-Purpose": "legal_obligation",
+        },
     )
     assert approved.status_code == 200, approved.text
 
@@ -196,15 +211,22 @@ async def test_a_restricted_persons_requests_are_read_only_with_a_stated_purpose
     assert restrict.status_code == 200, restrict.text
 
     # As for the person's own record: without a purpose, nothing of the restricted person is shown.
-    for caller in (callers.officer, callers.auditor, callers.partner_a):
-        one = await client.get(f"{CHANGE_REQUESTS}/{request_id}", headers=caller.headers)
-        assert assert_problem(one, 403)["type"].endswith("/restricted-record")
-        listed = await client.get(CHANGE_REQUESTS, headers=caller.headers)
+    cases = [(callers.officer, {}), (callers.auditor, {}), (callers.partner_a, {})]
+    cases.append((callers.partner_a, {"X-Purpose": "audit_review"}))
+    for caller, purpose in cases:
+        headers = {**caller.headers, **purpose}
+        one = await client.get(f"{CHANGE_REQUESTS}/{request_id}", headers=headers)
+        # Partners: unknown (404), whatever they send; staff: a purpose code is needed (403).
+        if caller is callers.partner_a:
+            assert assert_problem(one, 404)["type"].endswith("/change-request-not-found")
+        else:
+            assert assert_problem(one, 403)["type"].endswith("/restricted-record")
+        listed = await client.get(CHANGE_REQUESTS, headers=headers)
         assert listed.status_code == 200 and listed.json()["items"] == []
         assert "Warga Uji Terbatas" not in one.text + listed.text
 
-    purpose = {"reason": "verifikasi permintaan (uji)"}
-    one = await client.get(f"{CHANGE_REQUESTS}/{request_id}", params=purpose, headers=callers.officer.headers)
+    purpose = {**callers.officer.headers, "X-Purpose": "audit_review"}
+    one = await client.get(f"{CHANGE_REQUESTS}/{request_id}", headers=purpose)
     assert one.status_code == 200 and one.json()["payload"] == {"full_name": "Warga Uji Terbatas"}
-    listed = await client.get(CHANGE_REQUESTS, params=purpose, headers=callers.officer.headers)
+    listed = await client.get(CHANGE_REQUESTS, headers=purpose)
     assert [item["id"] for item in listed.json()["items"]] == [request_id]

@@ -39,11 +39,14 @@ async def make_counterpart(
     return Counterpart(agency.id, Caller(user, token))
 
 
-async def set_status(client, callers: Callers, person_id: str, to_status: str) -> dict[str, Any]:
+async def set_status(
+    client, callers: Callers, person_id: str, to_status: str, purpose: str | None = None
+) -> dict[str, Any]:
+    """Change a person's status as the officer (naming `purpose` in X-Purpose if given)."""
     response = await client.post(
         f"/api/v1/persons/{person_id}/status-changes",
         json={"to_status": to_status, "reason": "uji"},
-        headers=callers.officer.headers,
+        headers={**callers.officer.headers, **({"X-Purpose": purpose} if purpose else {})},
     )
     assert response.status_code == 200, response.text
     return response.json()

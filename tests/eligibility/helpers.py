@@ -63,8 +63,14 @@ async def active_program(
 
 
 async def evaluate(
-    client: httpx.AsyncClient, caller: Any, program_id: str, person_id: str, **params: Any
+    client: httpx.AsyncClient,
+    caller: Any,
+    program_id: str,
+    person_id: str,
+    purpose: str | None = None,
+    **params: Any,
 ) -> httpx.Response:
+    headers = {**caller.headers, "X-Purpose": purpose} if purpose else caller.headers
     return await client.get(
-        f"{PROGRAMS}/{program_id}/eligibility/{person_id}", params=params, headers=caller.headers
+        f"{PROGRAMS}/{program_id}/eligibility/{person_id}", params=params, headers=headers
     )

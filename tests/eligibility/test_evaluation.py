@@ -215,9 +215,7 @@ async def test_restricted_records_need_a_stated_purpose(client, callers):
 
     refused = await evaluate(client, callers.officer, program["id"], person["id"])
     assert assert_problem(refused, 403)["type"] == "/problems/restricted-record"
-    allowed = await evaluate(
-        client, callers.officer, program["id"], person["id"], reason="verifikasi dana PEM"
-    )
+    allowed = await evaluate(client, callers.officer, program["id"], person["id"], purpose="legal_obligation")
     assert allowed.status_code == 200, allowed.text
 
 
@@ -231,7 +229,7 @@ async def test_erased_records_are_not_evaluated(client, callers):
         headers=callers.admin.headers,
     )
     assert erased.status_code == 200, erased.text
-    response = await evaluate(client, callers.officer, program["id"], person["id"], reason="pemeriksaan")
+    response = await evaluate(client, callers.officer, program["id"], person["id"])
     assert assert_problem(response, 409)["type"] == "/problems/person-erased"
 
 

@@ -255,11 +255,9 @@ async def test_patch_turning_legal_basis_to_consent_needs_consent_at(client, cal
         {"limit": 201},
         {"limit": 0},
         {"status": "pulang"},
-        {"nik": "53710252049590"},
         {"origin_province_code": "5"},
         {"origin_region_code": "xx"},
         {"updated_since": "2018-10-30T00:00:00"},
-        {"reason": "ab"},
         {"q": "x" * 101},
     ],
 )
@@ -270,6 +268,14 @@ async def test_bad_list_parameters_are_422(client, callers, params):
     for value in params.values():
         if isinstance(value, str) and len(value) > 3:
             assert value not in response.text
+
+
+@pytest.mark.parametrize("params", [{"nik": "53710252049590"}, {"reason": "ab"}, {"purpose": "audit_review"}])
+async def test_a_nik_or_purpose_in_the_url_is_refused(client, callers, params):
+    response = await client.get(PERSONS, params=params, headers=callers.officer.headers)
+    problem = assert_problem(response, 400)
+    assert "POST /api/v1/persons/search" in problem["detail"] or "X-Purpose" in problem["detail"]
+    assert "53710252049590" not in response.text
 
 
 async def test_name_search_is_case_insensitive_and_literal(client, callers):

@@ -2,10 +2,13 @@
 
 On PostgreSQL the routes run on the raw driver connection (app.persons.driver_reads); on SQLite on
 the session. Either way the answer must equal `service.get` / `service.list_persons` rendered by
-the presenter, for every role and filter, page by page; and each read writes one audit event.
+the presenter, for every role and filter, page by page; and each read writes one audit event
+(and, when staff name a purpose code and read restricted records, one break-the-glass event).
+A NIK is looked up by POST /persons/search (never in a URL); a purpose travels in X-Purpose.
 """
 
 import asyncio
+import dataclasses
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,13 +27,15 @@ from app.persons.models import Person
 from app.persons.schemas import AnyPersonRead
 from app.persons.service import PersonFilters, PersonNotFound, RestrictedRecord
 from app.persons.transitions import Status
+from app.privacy.purpose import Purpose
+from app.security import crypto
 from app.security.principal import Actor
 from tests.factories import Caller, Callers
 from tests.persons.helpers import make_person, make_site
 from tests.persons.support import PERSONS, assert_problem, refer, synthetic_nik
 
 CLIENT_IP = "203.0.113.7"  # the test client's address (tests/conftest.py)
-REASON = "pemeriksaan berkala (uji)"
+REASON = Purpose.audit_review.value  # the purpose code, sent in X-Purpose
 READERS = ("admin", "officer", "auditor", "partner_a", "partner_b")
 # Synthetic KK numbers and phones (serials 9xxx): nobody's.
 KK_1, KK_2 = "5371020101189101", "5371020101189111"
@@ -204,6 +209,17 @@ async def actor_of(session: Any, caller: Caller) -> Actor:
     )
 
 
+def headers_of(caller: Caller, params: dict[str, str]) -> dict[str, str]:
+    """The caller's headers, with X-Purpose when `params` names a purpose."""
+    purpose = params.get("purpose")
+    return {**caller.headers, "X-Purpose": purpose} if purpose else caller.headers
+
+
+def with_purpose(actor: Actor, purpose: str | None) -> Actor:
+    """The actor of a request naming `purpose` (as app.security.deps builds it)."""
+    return dataclasses.replace(actor, purpose=Purpose(purpose) if purpose else None)
+
+
 def to_filters(params: dict[str, str]) -> tuple[PersonFilters, str | None]:
     """The route's query parameters as `service.list_persons` takes them."""
 
@@ -224,19 +240,21 @@ def to_filters(params: dict[str, str]) -> tuple[PersonFilters, str | None]:
         nik=params.get("nik"),
         updated_since=datetime.fromisoformat(since) if since else None,
     )
-    return filters, params.get("reason")
+    return filters, params.get("purpose")
 
 
 async def session_page(
     session: Any, actor: Actor, params: dict[str, str], page: PageParams
-) -> tuple[list[AnyPersonRead], list[uuid.UUID], str | None]:
-    """`service.list_persons` rendered as the list route renders it; the real ids of the page."""
-    filters, reason = to_filters(params)
+) -> tuple[list[AnyPersonRead], list[uuid.UUID], str | None, list[uuid.UUID]]:
+    """`service.list_persons` rendered as the list route renders it; the page's real ids, its
+    cursor, and the restricted persons on it."""
+    filters, purpose = to_filters(params)
     try:
-        found, cursor = await service.list_persons(session, actor, page, filters, reason)
+        found, cursor = await service.list_persons(session, with_purpose(actor, purpose), page, filters)
         ids = [f.person.id for f in found]
         referrals = {} if actor.is_partner else await service.active_referrals(session, ids)
-        return [presenter.present(f, actor, referrals) for f in found], ids, cursor
+        restricted = [f.person.id for f in found if f.person.restricted]
+        return [presenter.present(f, actor, referrals) for f in found], ids, cursor, restricted
     finally:
         await _end(session)
 
@@ -246,7 +264,7 @@ async def session_get(
 ) -> tuple[AnyPersonRead, uuid.UUID, int]:
     """`service.get` rendered as the GET route renders it; the real id and the version."""
     try:
-        found = await service.get(session, actor, uuid.UUID(ref), reason)
+        found = await service.get(session, with_purpose(actor, reason), uuid.UUID(ref))
         view = presenter.present(found, actor, {found.person.id: found.referrals or []})
         return view, found.person.id, found.person.version
     finally:
@@ -260,6 +278,13 @@ async def session_get(
 class AuditLog:
     def __init__(self) -> None:
         self.expected: list[tuple[str, dict[str, Any], str]] = []
+        # Request id -> the restricted persons its break-the-glass event lists, where one is due.
+        self.break_glass: dict[str, tuple[list[uuid.UUID], str, str]] = {}
+
+    def lifted(self, response: Any, person_ids: list[uuid.UUID], purpose: str, context: str) -> None:
+        """The request read these restricted persons under `purpose`: one break-the-glass event."""
+        if person_ids:
+            self.break_glass[response.headers["x-request-id"]] = (person_ids, purpose, context)
 
     def expect(self, response: Any, caller: Caller, actor: Actor, context: str, **fields: Any) -> None:
         who = {
@@ -306,8 +331,13 @@ class AuditLog:
         events = (await session.scalars(select(AuditEvent))).all()
         await _end(session)
         by_request: dict[str | None, list[AuditEvent]] = defaultdict(list)
+        lifted: dict[str | None, list[AuditEvent]] = defaultdict(list)
         for event in events:
-            by_request[event.request_id].append(event)
+            (lifted if event.action == "person.break_glass" else by_request)[event.request_id].append(event)
+        for request_id, (person_ids, purpose, context) in self.break_glass.items():
+            got = lifted.pop(request_id, [])
+            assert [(e.person_ids, e.reason) for e in got] == [(person_ids, purpose)], context
+        assert not lifted, "break-the-glass events without a restricted read"
         for request_id, wanted, context in self.expected:
             got = by_request.get(request_id, [])
             assert len(got) == 1, (context, [(e.action, e.outcome) for e in got])
@@ -315,7 +345,10 @@ class AuditLog:
             values = {name: getattr(event, name) for name in wanted}
             assert values == wanted, context
             if wanted["outcome"] == "denied":
-                assert event.action.startswith("GET /api/v1/persons"), (context, event.action)
+                assert event.action.startswith(("GET /api/v1/persons", "POST /api/v1/persons/search")), (
+                    context,
+                    event.action,
+                )
 
 
 @pytest.fixture
@@ -366,10 +399,24 @@ def filter_table(reg: Registry, callers: Callers) -> list[dict[str, str]]:
         {"q": "\u00d1and\u00fa"},
         {"nik": reg.niks["melati"]},
         {"updated_since": since},
-        {"reason": REASON},
-        {"reason": REASON, "q": "uji", "referred_agency_id": str(callers.agency_a.id)},
-        {"reason": REASON, "site_id": reg.sites["S1"], "identity_verified": "false"},
+        {"purpose": REASON},
+        {"purpose": REASON, "q": "uji", "referred_agency_id": str(callers.agency_a.id)},
+        {"purpose": REASON, "site_id": reg.sites["S1"], "identity_verified": "false"},
+        {"purpose": REASON, "nik": reg.niks["dahlia"]},
     ]
+
+
+async def list_request(
+    client: Any, caller: Caller, params: dict[str, str], limit: int | None, cursor: Any
+) -> Any:
+    """GET /persons, or POST /persons/search when a NIK is among the filters."""
+    query = {k: v for k, v in params.items() if k not in ("purpose", "nik")}
+    paging = {**({"limit": str(limit)} if limit else {}), **({"cursor": cursor} if cursor else {})}
+    headers = headers_of(caller, params)
+    if "nik" not in params:
+        return await client.get(PERSONS, params={**query, **paging}, headers=headers)
+    body = {**query, "nik": params["nik"]}
+    return await client.post(f"{PERSONS}/search", params=paging, json=body, headers=headers)
 
 
 async def compare_pages(
@@ -388,15 +435,12 @@ async def compare_pages(
     after: str | None = None
     for number in range(1, 50):
         context = f"{actor.role.value} {params} limit={limit} page={number}"
-        query = {**params, **({"limit": str(limit)} if limit else {})}
-        if api_cursor:
-            query["cursor"] = api_cursor
-        response = await client.get(PERSONS, params=query, headers=caller.headers)
+        response = await list_request(client, caller, params, limit, api_cursor)
         assert response.status_code == 200, (context, response.text)
         assert response.headers["content-type"] == "application/json", context
         body = response.json()
         page = PageParams(limit=limit or 50, after=after)
-        views, ids, cursor = await session_page(session, actor, params, page)
+        views, ids, cursor, restricted = await session_page(session, actor, params, page)
         assert body["items"] == [v.model_dump(mode="json") for v in views], context
         # The very bytes pydantic would have written for the session's page (cursors aside).
         expected = Page[AnyPersonRead](items=views, next_cursor=body["next_cursor"])
@@ -410,10 +454,13 @@ async def compare_pages(
             action="person.list",
             resource_id=None,
             person_ids=ids,
-            reason=params.get("reason"),
+            reason=params.get("purpose"),
             outcome="success",
             status_code=None,
         )
+        if params.get("purpose"):
+            assert not (actor.is_partner and restricted), context
+            audit.lifted(response, restricted, params["purpose"], context)
         items += body["items"]
         real_ids += ids
         if cursor is None:
@@ -437,7 +484,10 @@ def origin(key: str) -> str:
 
 
 def visible_keys(reg: Registry, role: str, reason: bool) -> set[str]:
-    keys = reg.referred[role] if role.startswith("partner") else set(reg.ids)
+    """Partners never see a restricted person; staff only when they name a purpose."""
+    if role.startswith("partner"):
+        return reg.referred[role] - reg.restricted
+    keys = set(reg.ids)
     return keys if reason else keys - reg.restricted
 
 
@@ -452,7 +502,7 @@ async def test_lists_match_the_session_path(client, callers, session, driver_cal
         for params in table:
             context = f"{role} {params}"
             if actor.is_partner and "nik" in params:
-                response = await client.get(PERSONS, params=params, headers=caller.headers)
+                response = await list_request(client, caller, params, None, None)
                 assert_problem(response, 403)
                 with pytest.raises(Forbidden):
                     await session_page(session, actor, params, PageParams(limit=50, after=None))
@@ -464,11 +514,11 @@ async def test_lists_match_the_session_path(client, callers, session, driver_cal
             assert ids == sorted(ids), context  # keyset order: by real id
             keys = {by_name[item["full_name"]] for item in whole}
             # Not only equal: right. What each role sees, and the filters whose answer is plain.
-            visible = visible_keys(reg, role, "reason" in params)
+            visible = visible_keys(reg, role, "purpose" in params)
             assert keys <= visible, context
             if not actor.is_partner:
                 assert [uuid.UUID(i["id"]) for i in whole] == ids, context
-            if set(params) <= {"reason"}:
+            if set(params) <= {"purpose"}:
                 assert keys == visible, context
             if set(params) == {"q"}:
                 assert keys == {k for k in visible if matches(k, params["q"])}, context
@@ -480,7 +530,8 @@ async def test_lists_match_the_session_path(client, callers, session, driver_cal
                 province = params["origin_province_code"] + "."
                 assert keys == {k for k in visible if origin(k).startswith(province)}, context
             if "nik" in params:
-                assert keys == {"melati"}, context
+                assert keys == {k for k, nik in reg.niks.items() if nik == params["nik"]} & visible, context
+                assert keys, context
             if "referred_agency_id" in params and actor.is_partner:
                 own = params["referred_agency_id"] == str(actor.agency_id)
                 assert keys == (visible if own else set()), context
@@ -507,7 +558,7 @@ async def test_get_one_matches_the_session_path(client, callers, session, driver
         actor = await actor_of(session, caller)
         # The ids this role knows the persons by: a partner's own, from its list.
         listing, real_ids = await compare_pages(
-            client, session, caller, actor, {"reason": REASON}, None, audit
+            client, session, caller, actor, {"purpose": REASON}, None, audit
         )
         known = {by_name[item["full_name"]]: item["id"] for item in listing}
         assert set(known) == visible_keys(reg, role, True), role
@@ -519,8 +570,8 @@ async def test_get_one_matches_the_session_path(client, callers, session, driver
                 pseudonyms.setdefault(role, {})[key] = ref
             for reason in (None, REASON):
                 context = f"GET {role} {key} reason={reason!r}"
-                params = {"reason": reason} if reason else {}
-                response = await client.get(f"{PERSONS}/{ref}", params=params, headers=caller.headers)
+                headers = headers_of(caller, {"purpose": reason} if reason else {})
+                response = await client.get(f"{PERSONS}/{ref}", headers=headers)
                 if key in reg.restricted and reason is None:
                     problem = assert_problem(response, 403)
                     assert "restricted" in problem["type"], problem
@@ -537,7 +588,13 @@ async def test_get_one_matches_the_session_path(client, callers, session, driver
                     context
                 )
                 audit.read(response, caller, actor, ref, real, reason)
+                if key in reg.restricted:
+                    audit.lifted(response, [real], REASON, context)
         if actor.is_partner:
+            # A restricted person referred to the agency is unknown to it, whatever it sends.
+            for key in reg.referred[role] & reg.restricted:
+                ref = str(crypto.pseudonym(uuid.UUID(reg.ids[key]), actor.agency_id))
+                await _not_found(client, session, audit, caller, actor, ref, f"{role} restricted {key}")
             # Not referred (or referral ended): 404 by the real id, as for any unknown id.
             for key in set(reg.ids) - reg.referred[role]:
                 await _not_found(client, session, audit, caller, actor, reg.ids[key], f"{role} {key}")
@@ -553,9 +610,7 @@ async def test_get_one_matches_the_session_path(client, callers, session, driver
     viewer = callers.viewer
     viewer_actor = await actor_of(session, viewer)
     for key, person_id in reg.ids.items():
-        response = await client.get(
-            f"{PERSONS}/{person_id}", params={"reason": REASON}, headers=viewer.headers
-        )
+        response = await client.get(f"{PERSONS}/{person_id}", headers=headers_of(viewer, {"purpose": REASON}))
         assert_problem(response, 403)
         assert reg.names[key] not in response.text
         audit.denied(response, viewer, viewer_actor, None, f"viewer GET {key}")
@@ -565,7 +620,7 @@ async def test_get_one_matches_the_session_path(client, callers, session, driver
 async def _not_found(
     client: Any, session: Any, audit: AuditLog, caller: Caller, actor: Actor, ref: str, context: str
 ) -> None:
-    response = await client.get(f"{PERSONS}/{ref}", params={"reason": REASON}, headers=caller.headers)
+    response = await client.get(f"{PERSONS}/{ref}", headers=headers_of(caller, {"purpose": REASON}))
     problem = assert_problem(response, 404)
     assert ref not in problem.get("detail", ""), context
     with pytest.raises(PersonNotFound):

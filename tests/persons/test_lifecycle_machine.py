@@ -46,6 +46,7 @@ MACHINE_SETTINGS = settings(
     print_blob=False,
 )
 REASON = {"reason": "pemeriksaan uji"}
+PURPOSE = {"X-Purpose": "legal_obligation"}
 
 
 @dataclass
@@ -138,17 +139,25 @@ def _machine(backend: Backend, loop: asyncio.AbstractEventLoop, app: Any) -> typ
             assert response.status_code == 201, response.text
             self.persons[response.json()["id"]] = Modelled(nik=nik)
 
+        def _send(self, method: str, url: str, caller: Any, person: Modelled, **kwargs: Any) -> Any:
+            """A change of `person`: if restricted, refused without a purpose code, then made with one."""
+            if not person.restricted:
+                return run(self.http.request(method, url, headers=caller.headers, **kwargs))
+            refused = run(self.http.request(method, url, headers=caller.headers, **kwargs))
+            assert refused.status_code == 403 and "restricted" in refused.json()["type"], refused.text
+            return run(self.http.request(method, url, headers={**caller.headers, **PURPOSE}, **kwargs))
+
         @rule(data=st.data(), to_status=st.sampled_from(list(Status)))
         def change_status(self, data: st.DataObject, to_status: Status) -> None:
             if not self.persons:
                 return
             pid, person = self._pick(data)
-            response = run(
-                self.http.post(
-                    f"{PERSONS}/{pid}/status-changes",
-                    json={"to_status": to_status.value},
-                    headers=self.callers.officer.headers,
-                )
+            response = self._send(
+                "POST",
+                f"{PERSONS}/{pid}/status-changes",
+                self.callers.officer,
+                person,
+                json={"to_status": to_status.value},
             )
             if person.erased or not is_allowed(person.status, to_status):
                 assert response.status_code == 409, response.text
@@ -162,12 +171,12 @@ def _machine(backend: Backend, loop: asyncio.AbstractEventLoop, app: Any) -> typ
             if not self.persons:
                 return
             pid, person = self._pick(data)
-            response = run(
-                self.http.post(
-                    f"{PERSONS}/{pid}/referrals",
-                    json={"agency_id": str(self.callers.agency_a.id), "reason": "pendampingan"},
-                    headers=self.callers.officer.headers,
-                )
+            response = self._send(
+                "POST",
+                f"{PERSONS}/{pid}/referrals",
+                self.callers.officer,
+                person,
+                json={"agency_id": str(self.callers.agency_a.id), "reason": "pendampingan"},
             )
             # Erased: refused; already referred (and never withdrawn here): a conflict.
             if person.erased or person.referrals:
@@ -181,11 +190,11 @@ def _machine(backend: Backend, loop: asyncio.AbstractEventLoop, app: Any) -> typ
             if not self.persons:
                 return
             pid, person = self._pick(data)
-            url, headers = f"{PERSONS}/{pid}/restriction", self.callers.officer.headers
+            url, officer = f"{PERSONS}/{pid}/restriction", self.callers.officer
             if restrict:
-                response = run(self.http.post(url, json=REASON, headers=headers))
+                response = self._send("POST", url, officer, person, json=REASON)
             else:
-                response = run(self.http.delete(url, headers=headers))
+                response = self._send("DELETE", url, officer, person)
             if person.restricted == restrict:
                 assert response.status_code == 409, response.text
                 return
@@ -198,9 +207,7 @@ def _machine(backend: Backend, loop: asyncio.AbstractEventLoop, app: Any) -> typ
             if not self.persons:
                 return
             pid, person = self._pick(data)
-            response = run(
-                self.http.post(f"{PERSONS}/{pid}/erasure", json=REASON, headers=self.callers.admin.headers)
-            )
+            response = self._send("POST", f"{PERSONS}/{pid}/erasure", self.callers.admin, person, json=REASON)
             if person.erased:
                 assert response.status_code == 409, response.text
                 return
@@ -295,9 +302,9 @@ def _machine(backend: Backend, loop: asyncio.AbstractEventLoop, app: Any) -> typ
 
         async def _check_api(self) -> None:
             for pid, modelled in self.persons.items():
-                params = REASON if modelled.restricted else {}
+                purpose = PURPOSE if modelled.restricted else {}
                 response = await self.http.get(
-                    f"{PERSONS}/{pid}", params=params, headers=self.callers.officer.headers
+                    f"{PERSONS}/{pid}", headers={**self.callers.officer.headers, **purpose}
                 )
                 assert response.status_code == 200, response.text
                 view = response.json()
@@ -308,7 +315,7 @@ def _machine(backend: Backend, loop: asyncio.AbstractEventLoop, app: Any) -> typ
                 assert len(view["referrals"]) == modelled.referrals
 
                 history = await self.http.get(
-                    f"{PERSONS}/{pid}/history", params=params, headers=self.callers.auditor.headers
+                    f"{PERSONS}/{pid}/history", headers={**self.callers.auditor.headers, **purpose}
                 )
                 assert history.status_code == 200, history.text
                 entries = history.json()

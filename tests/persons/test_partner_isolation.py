@@ -251,6 +251,8 @@ async def test_roles_without_history_rights(client, callers, role):
 
 
 async def test_partner_cannot_confirm_a_guessed_nik(client, callers):
-    response = await client.get("/api/v1/persons?nik=5371025204959001", headers=callers.partner_a.headers)
+    response = await client.post(
+        "/api/v1/persons/search", json={"nik": "5371025204959001"}, headers=callers.partner_a.headers
+    )
     assert response.status_code == 403
     assert "5371025204959001" not in response.text

@@ -162,7 +162,9 @@ async def test_nik_lookup_uses_the_blind_index(client, callers):
     site = await make_site(client, callers)
     person = await make_person(client, callers, site["id"], nik=NIK_WOMAN_KUPANG)
     await make_person(client, callers, site["id"], nik=NIK_MAN_ALOR, sex="male", birth_date=None)
-    found = await client.get(PERSONS, params={"nik": NIK_WOMAN_KUPANG}, headers=callers.officer.headers)
+    found = await client.post(
+        f"{PERSONS}/search", json={"nik": NIK_WOMAN_KUPANG}, headers=callers.officer.headers
+    )
     assert [i["id"] for i in found.json()["items"]] == [person["id"]]
 
 
@@ -170,7 +172,7 @@ async def test_nik_never_in_logs_or_audit_trail(client, callers, session, caplog
     caplog.set_level(logging.DEBUG)
     site = await make_site(client, callers)
     person = await make_person(client, callers, site["id"], nik=NIK_WOMAN_KUPANG)
-    await client.get(PERSONS, params={"nik": NIK_WOMAN_KUPANG}, headers=callers.officer.headers)
+    await client.post(f"{PERSONS}/search", json={"nik": NIK_WOMAN_KUPANG}, headers=callers.officer.headers)
     duplicate = await make_duplicate(client, callers, site["id"])
     assert NIK_WOMAN_KUPANG not in duplicate.text
     await client.patch(

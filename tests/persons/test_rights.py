@@ -126,6 +126,7 @@ async def test_erasure_wipes_identity_keeps_the_skeleton(client, callers, sessio
     [event] = await audit_events(session, "person.erase")
     # The reason is free text that may name the person: erasure keeps none of it (issue 13, finding 10).
     assert event.reason is None and [str(i) for i in event.person_ids] == [person["id"]]
+    assert changes[-1].reason == "[erased]"  # the request's own reason could name the person too
 
 
 async def test_erased_person_still_counts_and_nik_is_free_again(client, callers):
@@ -140,7 +141,9 @@ async def test_erased_person_still_counts_and_nik_is_free_again(client, callers)
 
     again = await make_person(client, callers, site["id"], full_name="Warga Uji Baru", nik=NIK_WOMAN_KUPANG)
     assert again["id"] != person["id"] and again["nik"] == NIK_WOMAN_KUPANG
-    found = await client.get(PERSONS, params={"nik": NIK_WOMAN_KUPANG}, headers=callers.officer.headers)
+    found = await client.post(
+        f"{PERSONS}/search", json={"nik": NIK_WOMAN_KUPANG}, headers=callers.officer.headers
+    )
     assert [i["id"] for i in found.json()["items"]] == [again["id"]]
 
 
@@ -179,7 +182,12 @@ async def _restrict(client, callers, person_id, reason="keberatan subjek data"):
     return response
 
 
-async def test_restricted_person_needs_a_stated_reason(client, callers, session):
+def _purpose(caller, code="audit_review"):
+    """The caller's headers naming a purpose code (X-Purpose)."""
+    return {**caller.headers, "X-Purpose": code}
+
+
+async def test_restricted_person_needs_a_purpose_code(client, callers, session):
     site = await make_site(client, callers)
     person = await make_person(client, callers, site["id"], full_name="Warga Uji Batas")
     await _restrict(client, callers, person["id"])
@@ -190,17 +198,20 @@ async def test_restricted_person_needs_a_stated_reason(client, callers, session)
             problem = assert_problem(denied, 403)
             assert "Batas" not in denied.text
             assert problem["type"].endswith("restricted-record")
-    assert_problem(await client.get(url, params={"reason": "x"}, headers=callers.officer.headers), 422)
+    assert_problem(await client.get(url, headers=_purpose(callers.officer, "x")), 422)
+    assert_problem(await client.get(url, params={"reason": "audit"}, headers=callers.officer.headers), 400)
 
-    read = await client.get(url, params={"reason": "pemeriksaan pengaduan"}, headers=callers.auditor.headers)
+    read = await client.get(url, headers=_purpose(callers.auditor))
     assert read.status_code == 200, read.text
     assert read.json()["restricted"] is True
     [event] = await audit_events(session, "person.read")
-    assert event.reason == "pemeriksaan pengaduan"
+    assert event.reason == "audit_review"
     assert [str(i) for i in event.person_ids] == [person["id"]]
-    history = await client.get(f"{url}/history", params={"reason": "audit"}, headers=callers.officer.headers)
+    [glass] = await audit_events(session, "person.break_glass")
+    assert (glass.reason, [str(i) for i in glass.person_ids]) == ("audit_review", [person["id"]])
+    history = await client.get(f"{url}/history", headers=_purpose(callers.officer, "legal_claim"))
     assert history.status_code == 200
-    assert [e.reason for e in await audit_events(session, "person.history")] == ["audit"]
+    assert [e.reason for e in await audit_events(session, "person.history")] == ["legal_claim"]
 
 
 async def test_restricted_person_is_left_out_of_lists_exports_and_statistics(client, callers):
@@ -212,9 +223,7 @@ async def test_restricted_person_is_left_out_of_lists_exports_and_statistics(cli
         listing = await client.get(PERSONS, headers=caller.headers)
         assert restricted["id"] not in {i["id"] for i in listing.json()["items"]}
         assert len(listing.json()["items"]) == 5
-    with_reason = await client.get(
-        PERSONS, params={"reason": "rekonsiliasi"}, headers=callers.officer.headers
-    )
+    with_reason = await client.get(PERSONS, headers=_purpose(callers.officer))
     assert restricted["id"] in {i["id"] for i in with_reason.json()["items"]}
 
     export = await client.get(f"{PERSONS}/export.csv", headers=callers.officer.headers)
@@ -229,7 +238,12 @@ async def test_restricted_person_is_left_out_of_lists_exports_and_statistics(cli
     officer = (await client.get("/api/v1/stats/persons", headers=callers.officer.headers)).json()
     assert officer["total"]["count"] == 6
 
-    lifted = await client.delete(f"{PERSONS}/{restricted['id']}/restriction", headers=callers.officer.headers)
+    assert_problem(
+        await client.delete(f"{PERSONS}/{restricted['id']}/restriction", headers=callers.officer.headers), 403
+    )
+    lifted = await client.delete(
+        f"{PERSONS}/{restricted['id']}/restriction", headers=_purpose(callers.officer, "restriction_review")
+    )
     assert lifted.status_code == 200, lifted.text
     assert lifted.json()["restricted"] is False
     assert (
@@ -246,9 +260,10 @@ async def test_restriction_is_recorded_and_not_repeated(client, callers, session
     person = await make_person(client, callers, site["id"])
     url = f"{PERSONS}/{person['id']}/restriction"
     await _restrict(client, callers, person["id"], reason="keberatan")
-    assert_problem(await client.post(url, json={"reason": "lagi"}, headers=callers.officer.headers), 409)
-    assert (await client.delete(url, headers=callers.officer.headers)).status_code == 200
-    assert_problem(await client.delete(url, headers=callers.officer.headers), 409)
+    review = _purpose(callers.officer, "restriction_review")
+    assert_problem(await client.post(url, json={"reason": "lagi"}, headers=review), 409)
+    assert (await client.delete(url, headers=review)).status_code == 200
+    assert_problem(await client.delete(url, headers=review), 409)
     assert_problem(await client.post(url, json={}, headers=callers.officer.headers), 422)
     for caller in (callers.auditor, callers.viewer, callers.partner_a):
         assert_problem(await client.post(url, json={"reason": "x y z"}, headers=caller.headers), 403)

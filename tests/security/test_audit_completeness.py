@@ -506,9 +506,10 @@ async def _life(recorder: Recorder, callers: Callers, ids: dict[str, str]) -> No
     duplicate = await send("officer", officer, "POST", persons, json=twin)
     assert duplicate.status_code == 409 and duplicate.json()["existing_id"] == c, duplicate.text
     refused = await send("officer", officer, "GET", p, one)
-    assert refused.status_code == 403, refused.text  # restricted: only with a stated purpose
-    await ok("officer", officer, "GET", p, one, params={"reason": "pemeriksaan uji"})
-    await ok("officer", officer, "DELETE", f"{p}/restriction", f"{one}/restriction")
+    assert refused.status_code == 403, refused.text  # restricted: only under a purpose code
+    await ok("officer", officer, "GET", p, one, headers={"X-Purpose": "audit_review"})
+    review = {"X-Purpose": "restriction_review"}
+    await ok("officer", officer, "DELETE", f"{p}/restriction", f"{one}/restriction", headers=review)
     await ok("officer", officer, "DELETE", f"{p}/referrals/{{agency_id}}", f"{one}/referrals/{b}")
     gone = await send("partner_b", partner_b, "GET", p, f"{persons}/{pc}")
     assert gone.status_code == 404, gone.text  # the referral ended

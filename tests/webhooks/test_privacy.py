@@ -92,7 +92,7 @@ async def test_a_restricted_person_is_not_pushed_to_partners(app, client, caller
         headers=callers.officer.headers,
     )
     assert restrict.status_code == 200, restrict.text
-    await set_status(client, callers, person["id"], "verified")
+    await set_status(client, callers, person["id"], "verified", purpose="legal_obligation")
     assert await deliveries(app, partner["id"]) == []
 
 

@@ -1,0 +1,53 @@
+"""The closed list of purposes for which staff may read or change a restricted record.
+
+A purpose is named by its code in the `X-Purpose` request header, never in the URL (proxies and
+browsers log URLs) and never as free text (the audit trail, which erasure cannot reach, keeps
+only the code). Partners can never lift a restriction, whatever they send.
+"""
+
+from enum import StrEnum
+
+from starlette.requests import HTTPConnection
+
+from app.errors import AppError, InvalidInput
+
+PURPOSE_HEADER = "X-Purpose"
+# Query parameters that would put a purpose of access into URLs (proxies and browsers log them).
+PURPOSE_QUERY = ("reason", "purpose")
+
+
+class Purpose(StrEnum):
+    """Why a restriction of processing is set aside for one request (UU PDP art. 41)."""
+
+    data_subject_request = "data_subject_request"  # the person's own access, correction or erasure
+    legal_obligation = "legal_obligation"  # a duty under law the restriction does not suspend
+    legal_claim = "legal_claim"  # establishing or defending a legal claim, a court order
+    vital_interest = "vital_interest"  # protecting the person's or another's life or safety
+    restriction_review = "restriction_review"  # checking or lifting the restriction itself
+    audit_review = "audit_review"  # the auditor's or supervisor's review of processing
+
+
+PURPOSE_CODES = ", ".join(Purpose)
+
+
+class PurposeInUrl(AppError):
+    status, slug, title = 400, "personal-data-in-url", "Personal data in the URL"
+
+
+def refuse_personal_query(connection: HTTPConnection) -> None:
+    """400 when the URL carries a purpose or a NIK: the problem says where to send it instead."""
+    if any(name in connection.query_params for name in PURPOSE_QUERY):
+        raise PurposeInUrl("Name the purpose of access in the X-Purpose header, never in the URL.")
+    if "nik" in connection.query_params:
+        raise PurposeInUrl("Send a NIK in the body of POST /api/v1/persons/search, never in a URL.")
+
+
+def purpose_of(connection: HTTPConnection) -> Purpose | None:
+    """The purpose the request names in its header (None if none); 422 on a code not in the list."""
+    raw = connection.headers.get(PURPOSE_HEADER)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return Purpose(raw.strip())
+    except ValueError:
+        raise InvalidInput([(("header", PURPOSE_HEADER), f"must be one of: {PURPOSE_CODES}")]) from None
