@@ -65,6 +65,10 @@ class RestrictedRecord(Forbidden):
     slug, title = "restricted-record", "Restricted record"
 
 
+# What a partner's pending change request says when its referral ends before a decision.
+ENDED_REFERRAL = "Withdrawn: the referral ended."
+
+
 class PersonErased(Conflict):
     slug, title = "person-erased", "Person erased"
 
@@ -603,6 +607,9 @@ async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agen
         )
     referral.ended_at = utcnow()
     session.add(_record(person.id, actor, "referral", field="referrals", old_value=str(agency_id)))
+    from app.change_requests import service as change_requests  # noqa: PLC0415 - it imports this module
+
+    await change_requests.withdraw_pending(session, actor, person.id, agency_id, ENDED_REFERRAL)
     await session.flush()
     await audit.record(
         session,
@@ -621,6 +628,7 @@ async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, r
     if person.restricted == restricted:
         raise Conflict("The record is already restricted." if restricted else "The record is not restricted.")
     person.restricted, person.restricted_at = restricted, utcnow() if restricted else None
+    await webhook_events.person_restricted(session, person)
     session.add(
         _record(
             person.id,
@@ -650,6 +658,7 @@ async def erase(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str
     """Erasure (UU PDP): wipe identity and contact data and its history; keep the counted skeleton."""
     person = (await find(session, actor, ref, reason=reason)).person
     _refuse_if_erased(person)
+    await webhook_events.person_erased(session, person)  # before the referrals end: whom to tell
     for column in (
         "full_name",
         "alias",
