@@ -342,3 +342,25 @@ async def test_only_agencies_referred_at_that_moment_are_told(
     [(body, headers)] = received(server, "/a")
     assert Webhook(hook_a["secret"]).verify(body, headers)["data"]["person_id"] == own_id
     assert received(server, "/b") == []
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_a_retried_status_change_is_not_sent_after_access_ends(app, client, callers, request, action):
+    """Only the events that existed before: the failed attempt's retry finds the access gone."""
+    server = request.getfixturevalue("receiver")
+    server.expect_request("/r", method="POST").respond_with_data("down", status=503)
+    hook = await subscribe(client, callers.partner_a, hook_url(server, "/r"), ["person.status_changed"])
+    site = await make_site(client, callers)
+    person, _ = await _person(client, callers, site["id"])
+    await refer(client, callers, person["id"], callers.agency_a)
+    await set_status(client, callers, person["id"], "verified")
+    await run_worker(app)  # the first attempt fails: a retry is scheduled
+    server.clear()
+    server.expect_request("/r", method="POST").respond_with_data("ok")
+
+    assert await _apply(client, callers, person["id"], callers.agency_a.id, action)
+    await run_worker(app, now=utcnow() + timedelta(hours=1))
+
+    assert received(server, "/r") == []
+    [row] = await deliveries(app, hook["id"])
+    assert (row.status, row.payload, row.attempt_count) == ("dropped", {}, 1)
