@@ -25,7 +25,7 @@ from app.db import create_engine, create_sessionmaker
 from app.eligibility.router import router as eligibility_router
 from app.errors import PROBLEM_RESPONSES, Problem, install_error_handlers
 from app.health.router import router as health_router
-from app.idempotency.service import Replay
+from app.idempotency.service import Replay, replay_response
 from app.logging import configure_logging
 from app.meetings.router import router as meetings_router
 from app.metrics.registry import Metrics
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics(app)
     install_error_handlers(app)
     _document_problems(app)
-    app.add_exception_handler(Replay, lambda request, exc: exc.response)  # type: ignore[attr-defined]
+    app.add_exception_handler(Replay, replay_response)
     include_api(app)
     app.include_router(health_router, responses=PROBLEM_RESPONSES)
     app.include_router(metrics_router)

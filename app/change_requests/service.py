@@ -56,12 +56,17 @@ class Filters:
 
 
 def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
-    """Limit a query on change requests to what `actor` may see (partners: their agency's)."""
+    """Limit a query on change requests to what `actor` may see.
+
+    Partners: their agency's requests of persons they still see (the persons' own rule: an
+    active referral to the agency). A referral that ends ends the access to its requests.
+    """
     if not actor.is_partner:
         return stmt
     if actor.agency_id is None:
         return stmt.where(false())
-    return stmt.where(ChangeRequest.agency_id == actor.agency_id)
+    person_seen = person_service.visible(select(Person.id), actor).where(Person.id == ChangeRequest.person_id)
+    return stmt.where(ChangeRequest.agency_id == actor.agency_id, person_seen.exists())
 
 
 def _unrestricted() -> ColumnElement[bool]:
@@ -408,17 +413,38 @@ async def withdraw(
     return request
 
 
-async def close_pending_of(session: AsyncSession, actor: Actor, person_id: uuid.UUID, reason: str) -> None:
-    """Reject the person's pending requests (on erasure: nothing is left to decide on)."""
-    await session.execute(
-        sql_update(ChangeRequest)
-        .where(ChangeRequest.person_id == person_id, ChangeRequest.status == "pending")
-        .values(
-            status="rejected",
-            decided_by=actor.id,
-            decided_at=utcnow(),
-            decision_reason=reason,
-            version=ChangeRequest.version + 1,
-            updated_at=utcnow(),
-        )
+async def withdraw_pending(
+    session: AsyncSession, actor: Actor, person_id: uuid.UUID, agency_id: uuid.UUID | None, why: str
+) -> None:
+    """Withdraw the pending requests of a person (of one agency, or all) whose access has ended.
+
+    The agency can no longer read them (see `visible`), so no officer may decide them either:
+    each says it was withdrawn, when, by whom and why, and the audit trail records it.
+    """
+    stmt = sql_update(ChangeRequest).where(
+        ChangeRequest.person_id == person_id, ChangeRequest.status == "pending"
     )
+    if agency_id is not None:
+        stmt = stmt.where(ChangeRequest.agency_id == agency_id)
+    now = utcnow()
+    withdrawn = await session.scalars(
+        stmt.values(
+            status="withdrawn",
+            decided_by=actor.id,
+            decided_at=now,
+            decision_reason=why,
+            version=ChangeRequest.version + 1,
+            updated_at=now,
+        )
+        .returning(ChangeRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    for request_id in withdrawn.all():
+        await audit.record(
+            session,
+            actor,
+            "change_request.withdraw",
+            resource_type="change_request",
+            resource_id=request_id,
+            person_ids=[person_id],
+        )

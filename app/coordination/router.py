@@ -104,7 +104,9 @@ async def generate_coordinations(
     """Create the missing case of every origin regency of a site's persons (safe to repeat)."""
     created, existing = await service.generate(session, actor, body.site_id)
     views = await service.read(session, actor, created)
-    return await idem.respond(GenerateResult(created=views, existing=existing))
+    # No one resource: a replay reads the site's cases, which then all exist.
+    read_path = f"/api/v1/coordinations?site_id={body.site_id}"
+    return await idem.respond(GenerateResult(created=views, existing=existing), read_path=read_path)
 
 
 @coordinations.get("/summary", response_model=CoordinationSummary)
@@ -336,7 +338,7 @@ async def _answer(
 ) -> Response:
     """The batch after an action, stored for Idempotency-Key replays."""
     view = await batch_service.read(session, actor, batch, case)
-    return await idem.respond(view, version=batch.version)
+    return await idem.respond(view, read_path=f"/api/v1/repatriations/{batch.id}", version=batch.version)
 
 
 @repatriations.post("/{repatriation_id}/depart", response_model=RepatriationRead)

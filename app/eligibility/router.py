@@ -167,7 +167,10 @@ async def activate_rule_set(
 ) -> Response:
     """Make a draft the active rule set; the previously active one is retired."""
     rule_set = await service.activate(session, actor, program_id, rule_set_id)
-    return await idem.respond(RuleSetRead.model_validate(rule_set), version=rule_set.revision)
+    location = f"{_program_url(program_id)}/rule-sets/{rule_set.id}"
+    return await idem.respond(
+        RuleSetRead.model_validate(rule_set), read_path=location, version=rule_set.revision
+    )
 
 
 @router.post("/programs/{program_id}/rule-sets/{rule_set_id}/simulate", response_model=SimulationRead)

@@ -83,6 +83,7 @@ TITLES = {
     "Change request already decided": "Permohonan perubahan sudah diputuskan",
     "Webhook not found": "Webhook tidak ditemukan",
     "Delivery not found": "Pengiriman tidak ditemukan",
+    "Delivery dropped": "Pengiriman dibatalkan",
     "No agency": "Tidak terhubung dengan lembaga",
     "Metrics token required": "Token metrik diperlukan",
     "Site code taken": "Kode lokasi sudah dipakai",
@@ -91,6 +92,7 @@ TITLES = {
 # Details: the first argument (or `detail=`) of the errors, and the fixed details of app/errors.py.
 DETAILS = {
     "Only Dinas Sosial staff may evaluate as of another date than today.": "Hanya petugas Dinas Sosial yang boleh mengevaluasi per tanggal selain hari ini.",
+    "A dropped delivery is not sent again: the agency may no longer read it.": "Pengiriman yang dibatalkan tidak dikirim ulang: lembaga tidak lagi berhak membacanya.",
     # platform
     "The resource was changed by someone else; fetch it again and retry.": (
         "Sumber daya telah diubah oleh pihak lain; ambil kembali lalu ulangi permintaan."

@@ -1,14 +1,21 @@
-"""Idempotency-Key for POST: a replay gets the first response; another body with the key is 422.
+"""Idempotency-Key for POST: a replay reads the first answer's resource again; another body is 422.
 
 The key row is inserted first, inside the request's transaction. A concurrent request with the
 same key blocks on the unique key (PostgreSQL) or on the write lock (SQLite) until the first
-commits, then finds the stored response and replays it. Keys live in the database, so this
-holds across workers and machines.
+commits, then finds the stored answer and replays it. Keys live in the database, so this holds
+across workers and machines.
+
+What is stored of the answer is its status, the path of the resource it showed and that
+resource's id: never a body, never a secret. A replay answers with an in-process GET of that path
+under the caller's own credentials and headers, so the read's permission, restriction and erasure
+checks and its audit event apply as they do to any read; a refused read (403, 404) is the replay's
+answer. A secret shown once (a webhook's, an API client's) is therefore never shown again: its
+resource's GET does not carry it.
 """
 
 import hashlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -18,17 +25,25 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message, Scope
 
 from app.config import get_settings
 from app.conventions import etag, json_response
 from app.db import SessionDep, utcnow
 from app.errors import AppError, Conflict
 from app.idempotency.models import IdempotencyKey
-from app.security import crypto
 from app.security.deps import current_actor
 from app.security.principal import Actor
 
-REPLAYED_HEADERS = ("location", "etag")
+# Request headers that describe the POST's body or condition, not the caller: not sent to the read.
+_NOT_FORWARDED = frozenset(
+    {b"content-length", b"content-type", b"transfer-encoding", b"expect", b"idempotency-key"}
+    | {b"if-match", b"if-none-match", b"if-modified-since", b"if-unmodified-since"}
+)
+# Scope entries of the POST's own routing and dependency stacks: the read sets its own.
+_ROUTING_KEYS = frozenset(
+    {"route", "endpoint", "path_params", "fastapi", "fastapi_inner_astack", "fastapi_function_astack"}
+)
 
 
 class IdempotencyKeyReused(AppError):
@@ -36,70 +51,60 @@ class IdempotencyKeyReused(AppError):
 
 
 class Replay(AppError):
-    """Not an error: carries the stored response out of the dependency, past the route."""
+    """Not an error: carries the stored answer out of the dependency, past the route."""
 
     status, slug, title = 200, "replay", "Replay"
 
     def __init__(self, row: IdempotencyKey) -> None:
         super().__init__("replay")
-        headers = dict(row.response_headers or {}) | {"Idempotent-Replayed": "true"}
-        body = _open(row.response_body, row.owner, row.key) if row.response_body else b""
-        self.response = Response(body, row.status_code or 200, headers=headers, media_type="application/json")
+        self.status_code = row.status_code or 200
+        self.location = row.location
 
 
-# Stored responses can hold a full NIK or a secret shown once: encrypted like every such field,
-# bound to the key's owner and value so a row cannot be replayed under another key.
-def _row_id(owner: str, key: str) -> uuid.UUID:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"idempotency:{owner}:{key}")
+def request_digest(method: str, path: str, query: str, body: bytes) -> str:
+    """What "the same request" means: method, path, query and body."""
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), query.encode(), body])).hexdigest()
 
 
-def _seal(body: bytes, owner: str, key: str) -> bytes:
-    return crypto.encrypt(body.decode(), _row_id(owner, key), "response_body")
-
-
-def _open(blob: bytes, owner: str, key: str) -> bytes:
-    return crypto.decrypt(blob, _row_id(owner, key), "response_body").encode()
+def _resource_id(model: BaseModel) -> uuid.UUID | None:
+    value = getattr(model, "id", None)
+    return value if isinstance(value, uuid.UUID) else None
 
 
 @dataclass
 class Idempotency:
-    """What a POST route needs to answer: through here, so that the answer is stored for replay."""
+    """What a POST route needs to answer: through here, so that a replay can read the answer back."""
 
     session: AsyncSession
     owner: str
     key: str | None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
     async def respond(
         self,
         model: BaseModel,
         status_code: int = 200,
         *,
-        location: str | None = None,
+        read_path: str,
         version: int | None = None,
+        location: bool = False,
     ) -> Response:
-        """The JSON response, with Location and ETag when given, stored under the key if any."""
+        """The JSON response; `read_path` is the GET whose answer a replay returns (required)."""
         headers: dict[str, str] = {}
         if location:
-            headers["Location"] = location
+            headers["Location"] = read_path
         if version is not None:
             headers["ETag"] = etag(version)
-        response = json_response(model, status_code, headers)
         if self.key is not None:
             await self.session.execute(
                 update(IdempotencyKey)
                 .where(IdempotencyKey.owner == self.owner, IdempotencyKey.key == self.key)
-                .values(
-                    status_code=status_code,
-                    response_body=_seal(bytes(response.body), self.owner, self.key),
-                    response_headers=headers,
-                )
+                .values(status_code=status_code, location=read_path, resource_id=_resource_id(model))
             )
-        return response
+        return json_response(model, status_code, headers)
 
     async def created(self, model: BaseModel, location: str, version: int | None = None) -> Response:
-        """201 Created with Location."""
-        return await self.respond(model, 201, location=location, version=version)
+        """201 Created with Location, the resource a replay reads."""
+        return await self.respond(model, 201, read_path=location, version=version, location=True)
 
 
 def _insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> Any:
@@ -117,7 +122,8 @@ async def idempotency(
         Header(
             min_length=1,
             max_length=255,
-            description="Send the same key to retry safely: the first response is replayed.",
+            description="Send the same key to retry safely: the replay reads the created resource "
+            "again (as a GET would; secrets shown once are not shown again).",
         ),
     ] = None,
 ) -> Idempotency:
@@ -125,10 +131,7 @@ async def idempotency(
     owner = f"{actor.kind}:{actor.id}"
     if idempotency_key is None:
         return Idempotency(session, owner, None)
-    body = await request.body()
-    digest = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.url.path.encode(), request.url.query.encode(), body])
-    ).hexdigest()
+    digest = request_digest(request.method, request.url.path, request.url.query, await request.body())
     now = utcnow()
     await session.execute(
         delete(IdempotencyKey).where(
@@ -161,12 +164,61 @@ async def idempotency(
     ).scalar_one()
     if row.request_digest != digest:
         raise IdempotencyKeyReused("This Idempotency-Key was used with a different request.")
-    if row.status_code is None:
+    if row.status_code is None or row.location is None:
         raise Conflict("A request with this Idempotency-Key is still in progress.")
     raise Replay(row)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+
+
+def _read_scope(request: Request, location: str) -> Scope:
+    """The scope of a GET of `location` by the same caller: its credentials and headers, no body."""
+    path, _, query = location.partition("?")
+    path = request.scope.get("root_path", "") + path
+    scope = {k: v for k, v in request.scope.items() if k not in _ROUTING_KEYS}
+    return scope | {
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "headers": [(k, v) for k, v in request.scope["headers"] if k.lower() not in _NOT_FORWARDED],
+        "state": dict(request.scope.get("state", {})),
+    }
+
+
+async def read_back(request: Request, location: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of an in-process GET of `location` (the routes, not the middleware)."""
+    sent: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            sent["status"], sent["headers"] = message["status"], list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            sent["body"].append(message.get("body", b""))
+
+    # The router, not the whole application: the request-id, access-log and security-header
+    # middleware already wrap this request and answer the replay once.
+    await request.app.router(_read_scope(request, location), receive, send)
+    return sent["status"], sent["headers"], b"".join(sent["body"])
+
+
+async def replay_response(request: Request, exc: Exception) -> Response:
+    """The replay's answer: the resource as the caller may read it now, or the read's refusal."""
+    assert isinstance(exc, Replay)  # registered for Replay only
+    status, raw_headers, body = await read_back(request, exc.location or "")
+    headers = {
+        k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers if k.lower() != b"content-length"
+    }
+    headers["Idempotent-Replayed"] = "true"
+    if 200 <= status < 300:
+        status = exc.status_code
+        if status == 201:
+            headers["Location"] = exc.location or ""
+    return Response(body, status, headers=headers)
 
 
 async def purge_expired(session: AsyncSession) -> int:

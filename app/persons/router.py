@@ -262,7 +262,7 @@ async def end_referral(
     person_id: uuid.UUID, agency_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:write")
 ) -> None:
     """Withdraw a referral: that agency's partners no longer see the person."""
-    await service.end_referral(session, actor, person_id, agency_id)
+    await privacy_flows.end_referral(session, actor, person_id, agency_id)
 
 
 @router.get("/{person_id}/access-log", response_model=Page[AuditEventRead])

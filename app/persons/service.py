@@ -616,8 +616,8 @@ async def refer(
     return referral
 
 
-async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agency_id: uuid.UUID) -> None:
-    """Withdraw a referral: the agency's partners stop seeing the person."""
+async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agency_id: uuid.UUID) -> Person:
+    """Withdraw a referral: the agency's partners stop seeing the person (see privacy.flows.end_referral)."""
     person = (await find(session, actor, ref)).person
     referral = await session.get(Referral, (person.id, agency_id))
     if referral is None or referral.ended_at is not None:
@@ -635,6 +635,7 @@ async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agen
         resource_id=person.id,
         person_ids=[person.id],
     )
+    return person
 
 
 async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str | None) -> Person:
@@ -644,6 +645,7 @@ async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, r
     if person.restricted == restricted:
         raise Conflict("The record is already restricted." if restricted else "The record is not restricted.")
     person.restricted, person.restricted_at = restricted, utcnow() if restricted else None
+    await webhook_events.person_restricted(session, person)
     session.add(
         history_entry(
             person.id,

@@ -1,4 +1,6 @@
-"""Erasure of a registered person (UU PDP Art. 43): one flow over every domain, driven by the inventory.
+"""Flows that end access to a person across domains: erasure (UU PDP Art. 43) and the end of a referral.
+
+Erasure is one flow over every domain, driven by the inventory.
 
 Every table the inventory links to a person is updated in the request's transaction, each column
 as its classification says (null, redact, empty, keep). Nothing here names a column: a column
@@ -22,9 +24,12 @@ from app.persons import service as person_service
 from app.persons.models import Person, Referral
 from app.privacy.inventory import INVENTORY, REDACTED, Column, Erasure
 from app.security.principal import Actor
+from app.webhooks import events as webhook_events
 
 log = logging.getLogger("app.privacy")
 
+# What a partner's pending change request says when its referral ends before a decision.
+ENDED_REFERRAL = "Withdrawn: the referral ended."
 ERASED_VALUES: dict[Erasure, Any] = {Erasure.null: None, Erasure.redact: REDACTED, Erasure.empty: {}}
 
 
@@ -36,9 +41,10 @@ async def erase_person(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> P
     """
     person = (await person_service.find(session, actor, ref, for_update=True)).person
     person_service.refuse_if_erased(person)
+    await webhook_events.person_erased(session, person)  # before the referrals end: it tells whom to tell
     ended = await _end_referrals(session, person.id)
     await erase_everywhere(session, person.id)
-    await change_request_service.close_pending_of(session, actor, person.id, "The record was erased.")
+    await change_request_service.withdraw_pending(session, actor, person.id, None, "The record was erased.")
     await session.execute(update(Person).where(Person.id == person.id).values(erased_at=utcnow()))
     session.add(person_service.history_entry(person.id, actor, "erasure", reason=REDACTED))
     await session.flush()
@@ -54,6 +60,12 @@ async def erase_person(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> P
     )
     log.info("erasure: person erased", extra={"referrals_ended": len(ended)})
     return person
+
+
+async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agency_id: uuid.UUID) -> None:
+    """End a referral: the agency stops seeing the person, and its pending change requests are withdrawn."""
+    person = await person_service.end_referral(session, actor, ref, agency_id)
+    await change_request_service.withdraw_pending(session, actor, person.id, agency_id, ENDED_REFERRAL)
 
 
 async def _end_referrals(session: AsyncSession, person_id: uuid.UUID) -> list[Referral]:

@@ -14,6 +14,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.coordination.models import Coordination
+from app.db import utcnow
+from app.errors import AppError
 from app.meetings.models import Meeting
 from app.persons.models import Person, Referral
 from app.security.policy import Role
@@ -49,8 +52,17 @@ async def _referred_to(
 
     The id is the referral's stored pseudonym: the one that agency's API calls answer to.
     """
-    if not agencies or person.restricted or person.erased_at is not None:
+    if person.restricted or person.erased_at is not None:
         # Restricted processing (UU PDP) and erased records are not pushed to partner systems.
+        return []
+    return await _actively_referred(session, person, agencies)
+
+
+async def _actively_referred(
+    session: AsyncSession, person: Person, agencies: set[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(agency, its id for the person) of the agencies among `agencies` with an active referral."""
+    if not agencies:
         return []
     rows = await session.execute(
         select(Referral.agency_id, Referral.pseudonym).where(
@@ -86,6 +98,33 @@ async def person_referred(session: AsyncSession, person: Person, referral: Refer
     if referral.agency_id in _agencies(subscribers) and not person.restricted and person.erased_at is None:
         views[referral.agency_id] = {"person_id": str(referral.pseudonym), **data}
     await service.enqueue(session, "person.referred", subscribers, [views])
+
+
+async def _tell_partners(session: AsyncSession, event_type: str, person: Person) -> None:
+    """An event that names the person by id only, to staff and to every agency referred at this moment."""
+    subscribers = await service.subscribers(session, event_type)
+    if not subscribers:
+        return
+    data = {"occurred_at": _iso(utcnow())}
+    views: dict[uuid.UUID | None, dict[str, Any]] = {None: {"person_id": str(person.id), **data}}
+    for agency_id, pseudonym in await _actively_referred(session, person, _agencies(subscribers)):
+        views[agency_id] = {"person_id": str(pseudonym), **data}
+    await service.enqueue(session, event_type, subscribers, [views])
+
+
+async def person_erased(session: AsyncSession, person: Person) -> None:
+    """person.erased (call before the referrals end): partner systems are asked to delete their copy.
+
+    Sent although the record is erased, since that is its point: it names the person only by the
+    agency's own id, with the time, and nothing else.
+    """
+    await _tell_partners(session, "person.erased", person)
+
+
+async def person_restricted(session: AsyncSession, person: Person) -> None:
+    """person.restricted, when processing is restricted (not when lifted): partners hide their copy."""
+    if person.restricted:
+        await _tell_partners(session, "person.restricted", person)
 
 
 # --- meetings -----------------------------------------------------------------------------
@@ -196,3 +235,68 @@ async def determinations_changed(
     ids = (await session.scalars(person_ids)).all()
     views = ({None: {"person_id": str(person_id), **data}} for person_id in ids)
     await service.enqueue(session, "determination.changed", subscribers, views)
+
+
+# --- at send time -------------------------------------------------------------------------
+
+# Events whose point is to reach the agency after its access ended (they carry ids only).
+_ALWAYS_SENT = frozenset({"person.erased", "person.restricted"})
+
+
+async def _person_readable(session: AsyncSession, agency_id: uuid.UUID, data: dict[str, Any]) -> bool:
+    """Whether the agency's partners may still read the person (the persons service's own `find`)."""
+    from app.persons import service as person_service  # noqa: PLC0415 - it calls this module
+
+    try:
+        ref = uuid.UUID(str(data.get("person_id")))
+        found = await person_service.find(session, _as_partner(agency_id), ref)
+    except (ValueError, AppError):  # not visible (404) or restricted (403)
+        return False
+    return found.person.erased_at is None
+
+
+async def _case_readable(session: AsyncSession, agency_id: uuid.UUID, data: dict[str, Any]) -> bool:
+    """Whether the agency still sees the repatriation's case (coordination's own condition)."""
+    from app.coordination import service as coordination_service  # noqa: PLC0415 - it calls this module
+
+    try:
+        case_id = uuid.UUID(str(data.get("coordination_id")))
+    except ValueError:
+        return False
+    visible = coordination_service.visible_cases(_as_partner(agency_id))
+    return (
+        await session.scalar(select(Coordination.id).where(Coordination.id == case_id, visible)) is not None
+    )
+
+
+async def _meeting_readable(session: AsyncSession, agency_id: uuid.UUID, data: dict[str, Any]) -> bool:
+    try:
+        meeting_id = uuid.UUID(str(data.get("meeting_id")))
+    except ValueError:
+        return False
+    return bool(await _meeting_seen_by(session, meeting_id, {agency_id}))
+
+
+_READABLE = {
+    "person.status_changed": _person_readable,
+    "person.referred": _person_readable,
+    "meeting.created": _meeting_readable,
+    "meeting.updated": _meeting_readable,
+    "action_item.updated": _meeting_readable,
+    "repatriation.status_changed": _case_readable,
+}
+
+
+async def still_allowed(
+    session: AsyncSession, agency_id: uuid.UUID | None, event_type: str, data: dict[str, Any]
+) -> bool:
+    """Whether a queued delivery may go out now: the agency may still read what it is about.
+
+    Checked when the worker sends (each retry too), not only at emission: a referral that ended,
+    a restriction or an erasure since, or a meeting the agency left, stops what was queued. Staff
+    subscriptions read everything; an event type without a rule here never reaches an agency.
+    """
+    if agency_id is None or event_type in _ALWAYS_SENT:
+        return True
+    readable = _READABLE.get(event_type)
+    return readable is not None and await readable(session, agency_id, data)

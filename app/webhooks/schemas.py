@@ -11,6 +11,8 @@ from app.schemas import LINE, RequestBody, ResponseBody, ShortText
 EventType = Literal[
     "person.status_changed",
     "person.referred",
+    "person.erased",
+    "person.restricted",
     "meeting.created",
     "meeting.updated",
     "action_item.updated",
@@ -20,7 +22,8 @@ EventType = Literal[
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 # Partners may not read determinations ("eligibility:determinations"), so may not subscribe to them.
 STAFF_ONLY_EVENTS = frozenset({"determination.changed"})
-DeliveryStatus = Literal["pending", "delivered", "failed"]
+# dropped: at send time the agency could no longer read what the event is about (nothing was sent).
+DeliveryStatus = Literal["pending", "delivered", "failed", "dropped"]
 
 
 def _unique(values: list[str]) -> list[str]:

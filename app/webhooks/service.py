@@ -25,7 +25,7 @@ from app.audit import service as audit
 from app.config import Settings, get_settings
 from app.conventions import check_version
 from app.db import utcnow
-from app.errors import Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.ids import uuid7
 from app.pagination import PageParams, paginate_rows
 from app.security import crypto
@@ -47,6 +47,10 @@ class WebhookNotFound(NotFound):
 
 class DeliveryNotFound(NotFound):
     slug, title = "delivery-not-found", "Delivery not found"
+
+
+class DeliveryDropped(Conflict):
+    slug, title = "delivery-dropped", "Delivery dropped"
 
 
 class NoAgency(Forbidden):
@@ -256,6 +260,8 @@ async def redeliver(
 ) -> tuple[WebhookDelivery, Sequence[WebhookAttempt]]:
     """Queue the delivery again, now, with a fresh retry window (same `webhook-id`: receivers dedupe)."""
     delivery, attempts = await get_delivery(session, actor, webhook_id, delivery_id)
+    if delivery.status == "dropped":
+        raise DeliveryDropped("A dropped delivery is not sent again: the agency may no longer read it.")
     now = utcnow()
     delivery.status, delivery.next_attempt_at, delivery.delivered_at = "pending", now, None
     delivery.expires_at = now + timedelta(hours=get_settings().webhook_retry_window_hours)

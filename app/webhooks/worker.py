@@ -5,6 +5,9 @@ timeout): PostgreSQL skips rows another worker holds (FOR UPDATE SKIP LOCKED), S
 writers. Nothing is locked while sending. A worker that dies mid-send leaves its lease to expire,
 and the delivery is sent again (at least once; receivers deduplicate on `webhook-id`).
 Retries back off exponentially with jitter until the retry window after the event, then fail.
+Each claim asks again whether the subscribing agency may still read what the event is about
+(app/webhooks/events.py `still_allowed`): one that may not is dropped, its payload cleared, and
+nothing is sent.
 """
 
 import asyncio
@@ -25,10 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, utcnow
 from app.logging import configure_logging
-from app.webhooks import delivery, service
+from app.webhooks import delivery, events, service
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("app.webhooks")
+
+DROPPED = "dropped: the agency may no longer read what the event is about"
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 
@@ -72,9 +77,12 @@ async def _claim(sessionmaker: Sessionmaker, settings: Settings, now: datetime) 
     async with sessionmaker() as session, session.begin():
         stmt = (
             service.live(
-                select(WebhookDelivery, WebhookSubscription.url, WebhookSubscription.secret_ciphertext).join(
-                    WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id
-                )
+                select(
+                    WebhookDelivery,
+                    WebhookSubscription.url,
+                    WebhookSubscription.secret_ciphertext,
+                    WebhookSubscription.agency_id,
+                ).join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             )
             .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.next_attempt_at)
@@ -82,7 +90,7 @@ async def _claim(sessionmaker: Sessionmaker, settings: Settings, now: datetime) 
         )
         if session.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=WebhookDelivery)
-        rows = (await session.execute(stmt)).all()
+        rows = await _drop_disallowed(session, (await session.execute(stmt)).all())
         if not rows:
             return []
         await session.execute(
@@ -90,8 +98,26 @@ async def _claim(sessionmaker: Sessionmaker, settings: Settings, now: datetime) 
             .where(WebhookDelivery.id.in_([row[0].id for row in rows]))
             .values(next_attempt_at=now + _lease(settings))
         )
-        claimed = [_claimed(row, url, ciphertext) for row, url, ciphertext in rows]
+        claimed = [_claimed(row, url, ciphertext) for row, url, ciphertext, _ in rows]
         return [c for c in claimed if c is not None]
+
+
+async def _drop_disallowed(session: AsyncSession, rows: list) -> list:
+    """The rows still allowed at send time; the others are dropped (status, reason, payload cleared)."""
+    allowed, dropped = [], []
+    for row in rows:
+        delivery_row, agency_id = row[0], row[3]
+        ok = await events.still_allowed(session, agency_id, delivery_row.event_type, delivery_row.payload)
+        (allowed if ok else dropped).append(row)
+    if dropped:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_([row[0].id for row in dropped]))
+            .values(status="dropped", payload={}, last_error=DROPPED)
+        )
+        for row in dropped:
+            log.info("webhook delivery dropped", extra={"delivery_id": str(row[0].id), "outcome": "dropped"})
+    return allowed
 
 
 def _claimed(row: WebhookDelivery, url: str, ciphertext: bytes) -> Claimed | None:

@@ -246,6 +246,6 @@ async def test_erasure_wipes_requests_and_closes_pending_ones(client, callers, s
     assert erased.status_code == 200, erased.text
 
     [row] = await request_rows(session)
-    assert (row.payload, row.note, row.status) == ({}, None, "rejected")
+    assert (row.payload, row.note, row.status) == ({}, None, "withdrawn")
     assert row.decision_reason == "The record was erased."
     assert row.id == uuid.UUID(response.json()["id"])

@@ -3,12 +3,11 @@
 import asyncio
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.agencies.models import Agency
+from app.audit.models import AuditEvent
 from app.db import utcnow
-from app.idempotency import service as idempotency_service
 from app.idempotency.models import IdempotencyKey
 from tests.persons.helpers import make_site, person_body
 from tests.persons.support import synthetic_nik
@@ -39,8 +38,8 @@ async def test_replay_returns_the_first_response(client, callers, session):
     assert await count_agencies(session) == before
 
 
-async def test_replay_survives_a_later_change(client, callers):
-    """The replay is the stored first answer, even after the agency has changed since."""
+async def test_replay_reads_the_resource_as_it_is_now(client, callers):
+    """Nothing of the first answer is stored: a replay is the resource's GET, after a change too."""
     headers = _with_key(callers.officer.headers)
     first = await client.post(AGENCIES, json=agency_body(), headers=headers)
     changed = await client.patch(
@@ -50,7 +49,9 @@ async def test_replay_survives_a_later_change(client, callers):
     )
     assert changed.status_code == 200
     again = await client.post(AGENCIES, json=agency_body(), headers=headers)
-    assert (again.status_code, again.content) == (201, first.content)
+    assert again.status_code == 201 and again.headers["location"] == first.headers["location"]
+    assert again.content == changed.content and again.headers["etag"] == '"2"'
+    assert again.headers["idempotent-replayed"] == "true"
 
 
 async def test_same_key_with_another_body_is_422(client, callers, session):
@@ -158,8 +159,8 @@ async def test_overlong_or_empty_key_is_422(client, callers, session):
     assert await count_agencies(session) == 2
 
 
-async def test_stored_responses_are_encrypted_and_bound_to_their_key(client, callers, session):
-    """A stored person holds a full NIK: the row keeps only ciphertext, and replays the plaintext."""
+async def test_no_response_body_is_stored_and_a_replay_is_an_audited_read(client, callers, session):
+    """A person holds a full NIK: the key keeps status, location and id only; the replay is a read."""
     site = await make_site(client, callers)
     nik = synthetic_nik(9321)
     headers = _with_key(callers.officer.headers)
@@ -169,12 +170,26 @@ async def test_stored_responses_are_encrypted_and_bound_to_their_key(client, cal
     assert first.json()["nik"] == nik
 
     row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == KEY))
-    assert row is not None and row.response_body
-    stored, owner = row.response_body, row.owner
+    assert {c.name for c in IdempotencyKey.__table__.columns} == {
+        "owner",
+        "key",
+        "request_digest",
+        "status_code",
+        "location",
+        "resource_id",
+        "created_at",
+        "expires_at",
+    }
+    assert (row.status_code, row.location, str(row.resource_id)) == (
+        201,
+        f"/api/v1/persons/{first.json()['id']}",
+        first.json()["id"],
+    )
+    reads = await session.scalar(select(func.count()).where(AuditEvent.action == "person.read"))
     await session.rollback()  # SQLite: end the test's transaction before the app writes
-    assert nik.encode() not in stored and b"full_name" not in stored
     again = await client.post("/api/v1/persons", json=body, headers=headers)
-    assert again.status_code == 201 and again.content == first.content
-    # The key and its owner are sealed in: the ciphertext opens under no other key.
-    with pytest.raises(ValueError, match="does not belong"):
-        idempotency_service._open(stored, owner, KEY + "-other")
+    assert again.status_code == 201 and again.json()["nik"] == nik
+    assert again.headers["location"] == first.headers["location"]
+    after = await session.scalar(select(func.count()).where(AuditEvent.action == "person.read"))
+    await session.rollback()
+    assert after == reads + 1
