@@ -103,11 +103,9 @@ async def list_persons(read: ReadPermitted("persons:read"), page: PageDep, filte
 async def search_persons(
     body: PersonSearch, session: SessionDep, actor: Permitted("persons:read"), page: PageDep
 ) -> Response:
-    """GET /persons with the filters in the body: the one way to look a person up by NIK.
-
-    The same query, view and audit event as the list (on the session: the caller is checked
-    before the body, so an anonymous caller is 401 whatever it sends).
-    """
+    """GET /persons with the filters in the body: the one way to look a person up by NIK."""
+    # The same query, view and audit event as the list; on the session, so that the caller is
+    # checked before the body and an anonymous caller is 401 whatever it sends.
     found, cursor = await service.list_persons(session, actor, page, PersonFilters(**body.model_dump()))
     referrals = {} if actor.is_partner else await service.active_referrals(session, _ids(found))
     return _page(found, cursor, actor, referrals)

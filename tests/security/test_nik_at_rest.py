@@ -30,7 +30,7 @@ async def _exercise(client, callers, site_id) -> None:
     )
     assert patched.status_code == 200, patched.text
     assert (
-        await client.get(f"/api/v1/persons?nik={NIKS[1]}", headers=callers.officer.headers)
+        await client.post("/api/v1/persons/search", json={"nik": NIKS[1]}, headers=callers.officer.headers)
     ).status_code == 200
     duplicate = await client.post(
         "/api/v1/persons", json=person_body(site_id, nik=NIKS[1]), headers=callers.officer.headers
