@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.clients import service as client_service
 from app.clients.schemas import ClientCreate
@@ -150,12 +151,13 @@ def import_persons(args: argparse.Namespace) -> None:
 
 
 def purge(_: argparse.Namespace) -> None:
-    """Delete expired tokens, sign-in failures and idempotency keys."""
+    """Delete expired tokens, sign-in failures, idempotency keys and old anonymous denial counts."""
 
     async def work(session: AsyncSession) -> None:
         tokens = await auth_service.purge_expired(session)
         keys = await idempotency_service.purge_expired(session)
-        print(f"purged {tokens} tokens, {keys} idempotency keys")
+        counts = await audit_service.purge_denial_counts(session, get_settings().audit_denial_retention_days)
+        print(f"purged {tokens} tokens, {keys} idempotency keys, {counts} anonymous denial counts")
 
     _run(work)
 

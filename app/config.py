@@ -5,7 +5,7 @@ import warnings
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only fallbacks: known to everyone, so production refuses them.
@@ -58,6 +58,15 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     cors_origins: list[str] = []
+    # Reverse proxies (addresses or networks, e.g. ["10.0.0.5", "10.1.0.0/16"]) whose
+    # X-Forwarded-For and X-Forwarded-Proto are believed. From any other peer they are ignored:
+    # anyone can send them. Empty: the peer's address is the client's.
+    trusted_proxies: list[IPvAnyNetwork] = []
+    # A 401 without a valid identity is counted per client address and bucket of this many
+    # seconds (table audit_denial_counts), not written as an event; `python -m app purge`
+    # deletes the buckets older than the retention.
+    audit_denial_bucket_seconds: int = Field(default=300, ge=1, le=86400)
+    audit_denial_retention_days: int = Field(default=90, ge=1)
 
     # Webhooks. The delivery worker runs beside the API in this process when true (`make run`
     # sets it); otherwise run `python -m app worker` on its own.

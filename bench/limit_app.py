@@ -87,10 +87,11 @@ REFERRALS_SQL = (
 )
 AUDIT_SQL = (
     "INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_role, agency_id, action,"
-    " resource_type, resource_id, person_ids, request_id, client_ip, outcome, status_code, reason, id)"
+    " resource_type, resource_id, person_ids, request_id, correlation_id, client_ip, peer_ip, outcome,"
+    " status_code, reason, id)"
     " VALUES ($1::TIMESTAMP WITH TIME ZONE, $2::VARCHAR, $3::UUID, $4::VARCHAR, $5::UUID, $6::VARCHAR,"
-    " $7::VARCHAR, $8::VARCHAR, $9::UUID[], $10::VARCHAR, $11::VARCHAR, $12::VARCHAR, $13::INTEGER,"
-    " $14::VARCHAR, $15::UUID)"
+    " $7::VARCHAR, $8::VARCHAR, $9::UUID[], $10::VARCHAR, $11::VARCHAR, $12::VARCHAR, $13::VARCHAR,"
+    " $14::VARCHAR, $15::INTEGER, $16::VARCHAR, $17::UUID)"
 )
 
 
@@ -179,6 +180,8 @@ async def audit(con: asyncpg.Connection, request, owner: asyncpg.Record, action:
         event.get("resource_id"),
         event["person_ids"],
         uuid.uuid4().hex,
+        None,
+        request.client.host if request.client else None,
         request.client.host if request.client else None,
         "success",
         None,

@@ -18,7 +18,9 @@ class AuditEventRead(ResponseBody):
     resource_id: str | None
     person_ids: list[uuid.UUID]
     request_id: str | None
+    correlation_id: str | None
     client_ip: str | None
+    peer_ip: str | None
     outcome: str
     status_code: int | None
     reason: str | None

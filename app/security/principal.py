@@ -18,6 +18,10 @@ class Actor:
     token_id: uuid.UUID
     request_id: str | None = None
     client_ip: str | None = None
+    # The caller's own X-Request-ID (checked), and the address the connection came from (a proxy's
+    # when the client's address was forwarded).
+    correlation_id: str | None = None
+    peer_ip: str | None = None
 
     @property
     def is_partner(self) -> bool:
