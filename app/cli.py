@@ -19,7 +19,7 @@ from app.auth import service as auth_service
 from app.clients import service as client_service
 from app.clients.schemas import ClientCreate
 from app.config import get_settings
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker, keep_files_private
 from app.errors import AppError
 from app.idempotency import service as idempotency_service
 from app.persons.imports import ImportRejected, run_import
@@ -253,5 +253,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    keep_files_private()
     args = parser().parse_args(argv)
     args.func(args)
