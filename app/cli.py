@@ -162,6 +162,46 @@ def purge(_: argparse.Namespace) -> None:
     _run(work)
 
 
+def audit_seal(_: argparse.Namespace) -> None:
+    """Seal the audit events that are due and anchor the chain's head (file or URL, as configured)."""
+    from app.audit import chain  # noqa: PLC0415 - only these commands need it
+
+    async def work() -> None:
+        settings = get_settings()
+        engine = create_engine(settings)
+        try:
+            made = await chain.seal_pending(create_sessionmaker(engine), settings, max_batches=1_000_000)
+            async with create_sessionmaker(engine)() as session:
+                line = await chain.anchor(session, settings)
+        finally:
+            await engine.dispose()
+        print(f"sealed {made} batches" + (f"; head anchored: seal {line['seal']}" if line else ""))
+
+    asyncio.run(work())
+
+
+def audit_verify(args: argparse.Namespace) -> None:
+    """Check the audit trail's seals, row hashes and anchored heads; exit 1 at the first break."""
+    from app.audit import chain  # noqa: PLC0415
+
+    settings = get_settings()
+    path = args.anchors or settings.audit_anchor_file
+    anchors = chain.read_anchors(path) if path else []
+
+    async def work(session: AsyncSession) -> chain.Verification:
+        return await chain.verify(session, settings, anchors)
+
+    result = _run(work)
+    print(
+        f"seals {result.seals}, sealed events {result.sealed_events}, unsealed events "
+        f"{result.unsealed_events}, anchors {result.anchors}"
+    )
+    if result.first_break is not None:
+        found = result.first_break
+        sys.exit(f"BROKEN: {found.kind} at seal {found.seal}, event {found.event_id}: {found.detail}")
+    print("ok: the audit trail matches its seals and anchors")
+
+
 def webhook_worker(_: argparse.Namespace) -> None:
     """Deliver webhooks until stopped (SIGINT/SIGTERM); safe to run beside others."""
     from app.webhooks import worker  # noqa: PLC0415 - only this command needs it
@@ -245,6 +285,14 @@ def parser() -> argparse.ArgumentParser:
 
     eligibility = commands.add_parser("eligibility", help="fund eligibility").add_subparsers(required=True)
     eligibility.add_parser("seed-pem", help=seed_pem.__doc__).set_defaults(func=seed_pem)
+
+    audit = commands.add_parser("audit", help="the audit trail's seals").add_subparsers(required=True)
+    audit.add_parser("seal", help=audit_seal.__doc__).set_defaults(func=audit_seal)
+    verify = audit.add_parser("verify", help=audit_verify.__doc__)
+    verify.add_argument(
+        "--anchors", default=None, help="anchor file (default: REINTEGRASI_AUDIT_ANCHOR_FILE)"
+    )
+    verify.set_defaults(func=audit_verify)
 
     commands.add_parser("purge", help=purge.__doc__).set_defaults(func=purge)
     commands.add_parser("worker", help=webhook_worker.__doc__).set_defaults(func=webhook_worker)

@@ -39,6 +39,8 @@ class AuditEvent(IdMixin, Base):
     status_code: Mapped[int | None]
     # The stated purpose, where one is required (reading a restricted person's record).
     reason: Mapped[str | None] = mapped_column(String(500))
+    # HMAC-SHA256 of the columns above, computed at insert (app.audit.chain).
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditDenialCount(Base):
@@ -50,3 +52,18 @@ class AuditDenialCount(Base):
     client_ip: Mapped[str] = mapped_column(String(45), primary_key=True)
     count: Mapped[int]
     last_at: Mapped[datetime]
+
+
+class AuditSeal(Base):
+    """A batch of consecutive audit events (in id order), sealed with the previous seal's hash."""
+
+    __tablename__ = "audit_seals"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 1, 2, 3... no gaps
+    first_event_id: Mapped[uuid.UUID]
+    last_event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    event_count: Mapped[int]
+    events_digest: Mapped[str] = mapped_column(String(64))
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    seal_hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime]

@@ -3,6 +3,8 @@
 import uuid
 from datetime import datetime
 
+from pydantic import Field
+
 from app.schemas import ResponseBody
 
 
@@ -24,3 +26,21 @@ class AuditEventRead(ResponseBody):
     outcome: str
     status_code: int | None
     reason: str | None
+
+
+class ChainBreak(ResponseBody):
+    kind: str = Field(
+        description="seal_missing, seal_altered, event_altered, events_changed, anchor_mismatch or _forged",
+    )
+    seal: int | None = Field(description="The seal where the chain breaks (none: after the last seal).")
+    event_id: uuid.UUID | None
+    detail: str
+
+
+class ChainVerification(ResponseBody):
+    ok: bool
+    seals: int
+    sealed_events: int
+    unsealed_events: int = Field(description="Events after the last seal, checked by their own row hash.")
+    anchors: int = Field(description="Anchored heads (REINTEGRASI_AUDIT_ANCHOR_FILE) found in the chain.")
+    first_break: ChainBreak | None

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.chain import row_hash
 from app.audit.models import AuditDenialCount, AuditEvent
 from app.db import utcnow
 from app.db_driver import DriverStatement
@@ -28,7 +29,7 @@ APPEND_ON_DRIVER = DriverStatement(APPEND)
 
 def _event(**fields: Any) -> dict[str, Any]:
     """One audit row: every column, so that every insert is the same prebuilt statement."""
-    return {
+    event = {
         "id": uuid7(),
         "occurred_at": utcnow(),
         "actor_kind": "anonymous",
@@ -47,6 +48,8 @@ def _event(**fields: Any) -> dict[str, Any]:
         "reason": None,
         **fields,
     }
+    event["row_hash"] = row_hash(event)
+    return event
 
 
 async def record(
