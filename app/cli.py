@@ -202,6 +202,27 @@ def audit_verify(args: argparse.Namespace) -> None:
     print("ok: the audit trail matches its seals and anchors")
 
 
+def grant_runtime(args: argparse.Namespace) -> None:
+    """PostgreSQL, as the tables' owner: let a runtime role run the app (audit tables: INSERT, SELECT)."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from app.db import runtime_grants  # noqa: PLC0415
+
+    if get_settings().is_sqlite:
+        sys.exit("error: roles are PostgreSQL's; SQLite has none")
+    try:
+        statements = runtime_grants(args.role)
+    except ValueError as exc:
+        sys.exit(f"error: {exc}")
+
+    async def work(session: AsyncSession) -> None:
+        for statement in statements:
+            await session.execute(text(statement))
+        print(f"granted the runtime privileges to {args.role}")
+
+    _run(work)
+
+
 def webhook_worker(_: argparse.Namespace) -> None:
     """Deliver webhooks until stopped (SIGINT/SIGTERM); safe to run beside others."""
     from app.webhooks import worker  # noqa: PLC0415 - only this command needs it
@@ -293,6 +314,11 @@ def parser() -> argparse.ArgumentParser:
         "--anchors", default=None, help="anchor file (default: REINTEGRASI_AUDIT_ANCHOR_FILE)"
     )
     verify.set_defaults(func=audit_verify)
+
+    database = commands.add_parser("db", help="database roles").add_subparsers(required=True)
+    grant = database.add_parser("grant-runtime", help=grant_runtime.__doc__)
+    grant.add_argument("role")
+    grant.set_defaults(func=grant_runtime)
 
     commands.add_parser("purge", help=purge.__doc__).set_defaults(func=purge)
     commands.add_parser("worker", help=webhook_worker.__doc__).set_defaults(func=webhook_worker)

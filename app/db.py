@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import stat
 import uuid
 from collections.abc import AsyncIterator
@@ -149,6 +150,28 @@ def check_database_files(settings: Settings) -> None:
     if settings.environment == "production":
         raise DatabaseFilesExposed(message)
     log.warning(message)
+
+
+# Tables the runtime role may only read and append to (no UPDATE, DELETE, TRUNCATE).
+APPEND_ONLY_TABLES = ("audit_events", "audit_seals")
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def runtime_grants(role: str) -> list[str]:
+    """The statements, run as the tables' owner, that let `role` run the API and the worker.
+
+    Everything the app does to its tables, except rewriting the audit trail: on the audit tables
+    INSERT and SELECT only. It owns nothing, so it cannot ALTER, DROP or DISABLE TRIGGER either.
+    """
+    if not _ROLE_NAME.fullmatch(role):
+        raise ValueError("a role name is lower-case letters, digits and _")
+    audit = ", ".join(APPEND_ONLY_TABLES)
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {audit} FROM {role}",
+    ]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
