@@ -34,7 +34,7 @@ run: install .env
 	$(BIN)/alembic upgrade head
 	$(BIN)/python -m app bootstrap
 	$(if $(filter 1 yes true,$(DEMO)),$(BIN)/python -m app demo)
-	REINTEGRASI_WEBHOOK_WORKER=$${REINTEGRASI_WEBHOOK_WORKER:-true} exec $(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --proxy-headers
+	REINTEGRASI_WEBHOOK_WORKER=$${REINTEGRASI_WEBHOOK_WORKER:-true} exec $(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --no-proxy-headers
 
 # The synthetic Karang Dempel scenario (145 persons) in the configured database; `make run DEMO=1`
 # loads it and serves. A second run changes nothing.

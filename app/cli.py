@@ -14,11 +14,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.clients import service as client_service
 from app.clients.schemas import ClientCreate
 from app.config import get_settings
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_sessionmaker, keep_files_private
 from app.errors import AppError
 from app.idempotency import service as idempotency_service
 from app.persons.imports import ImportRejected, run_import
@@ -150,12 +151,74 @@ def import_persons(args: argparse.Namespace) -> None:
 
 
 def purge(_: argparse.Namespace) -> None:
-    """Delete expired tokens, sign-in failures and idempotency keys."""
+    """Delete expired tokens, sign-in failures, idempotency keys and old anonymous denial counts."""
 
     async def work(session: AsyncSession) -> None:
         tokens = await auth_service.purge_expired(session)
         keys = await idempotency_service.purge_expired(session)
-        print(f"purged {tokens} tokens, {keys} idempotency keys")
+        counts = await audit_service.purge_denial_counts(session, get_settings().audit_denial_retention_days)
+        print(f"purged {tokens} tokens, {keys} idempotency keys, {counts} anonymous denial counts")
+
+    _run(work)
+
+
+def audit_seal(_: argparse.Namespace) -> None:
+    """Seal the audit events that are due and anchor the chain's head (file or URL, as configured)."""
+    from app.audit import chain  # noqa: PLC0415 - only these commands need it
+
+    async def work() -> None:
+        settings = get_settings()
+        engine = create_engine(settings)
+        try:
+            made = await chain.seal_pending(create_sessionmaker(engine), settings, max_batches=1_000_000)
+            async with create_sessionmaker(engine)() as session:
+                line = await chain.anchor(session, settings)
+        finally:
+            await engine.dispose()
+        print(f"sealed {made} batches" + (f"; head anchored: seal {line['seal']}" if line else ""))
+
+    asyncio.run(work())
+
+
+def audit_verify(args: argparse.Namespace) -> None:
+    """Check the audit trail's seals, row hashes and anchored heads; exit 1 at the first break."""
+    from app.audit import chain  # noqa: PLC0415
+
+    settings = get_settings()
+    path = args.anchors or settings.audit_anchor_file
+    anchors = chain.read_anchors(path) if path else []
+
+    async def work(session: AsyncSession) -> chain.Verification:
+        return await chain.verify(session, settings, anchors)
+
+    result = _run(work)
+    print(
+        f"seals {result.seals}, sealed events {result.sealed_events}, unsealed events "
+        f"{result.unsealed_events}, anchors {result.anchors}"
+    )
+    if result.first_break is not None:
+        found = result.first_break
+        sys.exit(f"BROKEN: {found.kind} at seal {found.seal}, event {found.event_id}: {found.detail}")
+    print("ok: the audit trail matches its seals and anchors")
+
+
+def grant_runtime(args: argparse.Namespace) -> None:
+    """PostgreSQL, as the tables' owner: let a runtime role run the app (audit tables: INSERT, SELECT)."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from app.db import runtime_grants  # noqa: PLC0415
+
+    if get_settings().is_sqlite:
+        sys.exit("error: roles are PostgreSQL's; SQLite has none")
+    try:
+        statements = runtime_grants(args.role)
+    except ValueError as exc:
+        sys.exit(f"error: {exc}")
+
+    async def work(session: AsyncSession) -> None:
+        for statement in statements:
+            await session.execute(text(statement))
+        print(f"granted the runtime privileges to {args.role}")
 
     _run(work)
 
@@ -244,6 +307,19 @@ def parser() -> argparse.ArgumentParser:
     eligibility = commands.add_parser("eligibility", help="fund eligibility").add_subparsers(required=True)
     eligibility.add_parser("seed-pem", help=seed_pem.__doc__).set_defaults(func=seed_pem)
 
+    audit = commands.add_parser("audit", help="the audit trail's seals").add_subparsers(required=True)
+    audit.add_parser("seal", help=audit_seal.__doc__).set_defaults(func=audit_seal)
+    verify = audit.add_parser("verify", help=audit_verify.__doc__)
+    verify.add_argument(
+        "--anchors", default=None, help="anchor file (default: REINTEGRASI_AUDIT_ANCHOR_FILE)"
+    )
+    verify.set_defaults(func=audit_verify)
+
+    database = commands.add_parser("db", help="database roles").add_subparsers(required=True)
+    grant = database.add_parser("grant-runtime", help=grant_runtime.__doc__)
+    grant.add_argument("role")
+    grant.set_defaults(func=grant_runtime)
+
     commands.add_parser("purge", help=purge.__doc__).set_defaults(func=purge)
     commands.add_parser("worker", help=webhook_worker.__doc__).set_defaults(func=webhook_worker)
     commands.add_parser("demo", help=demo.__doc__).set_defaults(func=demo)
@@ -251,5 +327,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    keep_files_private()
     args = parser().parse_args(argv)
     args.func(args)

@@ -5,7 +5,7 @@ import warnings
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only fallbacks: known to everyone, so production refuses them.
@@ -58,6 +58,27 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     cors_origins: list[str] = []
+    # Reverse proxies (addresses or networks, e.g. ["10.0.0.5", "10.1.0.0/16"]) whose
+    # X-Forwarded-For and X-Forwarded-Proto are believed. From any other peer they are ignored:
+    # anyone can send them. Empty: the peer's address is the client's.
+    trusted_proxies: list[IPvAnyNetwork] = []
+    # A 401 without a valid identity is counted per client address and bucket of this many
+    # seconds (table audit_denial_counts), not written as an event; `python -m app purge`
+    # deletes the buckets older than the retention.
+    audit_denial_bucket_seconds: int = Field(default=300, ge=1, le=86400)
+    audit_denial_retention_days: int = Field(default=90, ge=1)
+    # Tamper evidence (app/audit/chain.py). The key of the row hashes, seals and anchors: 32
+    # bytes, url-safe base64; unset, it is derived from SECRET_KEY. Keep it outside the database.
+    audit_key: str | None = None
+    # The worker seals events older than the delay (a transaction still open cannot commit one
+    # into a sealed range), in batches, every interval; the head is anchored every anchor interval
+    # to the file (appended, one signed JSON line) and/or the URL (POSTed), when set.
+    audit_seal_delay_seconds: float = Field(default=300.0, ge=0)
+    audit_seal_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    audit_seal_interval_seconds: float = Field(default=60.0, gt=0)
+    audit_anchor_file: str | None = None
+    audit_anchor_url: str | None = None
+    audit_anchor_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # Webhooks. The delivery worker runs beside the API in this process when true (`make run`
     # sets it); otherwise run `python -m app worker` on its own.
@@ -99,8 +120,8 @@ class Settings(BaseSettings):
             raise ValueError("REINTEGRASI_METRICS_TOKEN must be at least 32 characters in production")
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             warnings.warn("SQLite in production: fine for one machine only", stacklevel=2)
-        for name in ("data_key", "blind_index_key"):
-            if len(base64.urlsafe_b64decode(getattr(self, name))) != 32:
+        for name in ("data_key", "blind_index_key", "audit_key"):
+            if getattr(self, name) is not None and len(base64.urlsafe_b64decode(getattr(self, name))) != 32:
                 raise ValueError(f"{name} must be 32 bytes, url-safe base64 encoded")
         return self
 

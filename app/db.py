@@ -1,6 +1,9 @@
 """Engine, declarative base, column types, and the request session (one commit per request)."""
 
 import logging
+import os
+import re
+import stat
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -8,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event, make_url
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -103,6 +106,72 @@ class VersionedMixin:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+def keep_files_private() -> None:
+    """Files this process creates from now on (the SQLite database and its -wal and -shm) are 0600.
+
+    SQLite creates the -wal and -shm files with the database file's mode, so the umask at the
+    database's creation decides all three. Called first by every entry point (app, CLI, alembic).
+    """
+    os.umask(0o077)
+
+
+def sqlite_files(database_url: str) -> list[str]:
+    """The SQLite database file of `database_url` and its -wal and -shm companions (none for memory)."""
+    database = make_url(database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return []
+    return [database, f"{database}-wal", f"{database}-shm"]
+
+
+class DatabaseFilesExposed(RuntimeError):
+    """The SQLite files can be read by other users of this machine."""
+
+
+def check_database_files(settings: Settings) -> None:
+    """Refuse to serve (production) or warn when other local users can read the SQLite files."""
+    if not settings.is_sqlite:
+        return
+    exposed = []
+    for path in sqlite_files(settings.database_url):
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            exposed.append(f"{path} (mode {mode:04o})")
+    if not exposed:
+        return
+    message = (
+        f"other users of this machine can read the database: {', '.join(exposed)}; "
+        "run `chmod 600` on these files"
+    )
+    if settings.environment == "production":
+        raise DatabaseFilesExposed(message)
+    log.warning(message)
+
+
+# Tables the runtime role may only read and append to (no UPDATE, DELETE, TRUNCATE).
+APPEND_ONLY_TABLES = ("audit_events", "audit_seals")
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def runtime_grants(role: str) -> list[str]:
+    """The statements, run as the tables' owner, that let `role` run the API and the worker.
+
+    Everything the app does to its tables, except rewriting the audit trail: on the audit tables
+    INSERT and SELECT only. It owns nothing, so it cannot ALTER, DROP or DISABLE TRIGGER either.
+    """
+    if not _ROLE_NAME.fullmatch(role):
+        raise ValueError("a role name is lower-case letters, digits and _")
+    audit = ", ".join(APPEND_ONLY_TABLES)
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {audit} FROM {role}",
+    ]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

@@ -21,7 +21,7 @@ from app.config import Settings, get_settings
 from app.coordination.router import assistance as assistance_router
 from app.coordination.router import coordinations as coordinations_router
 from app.coordination.router import repatriations as repatriations_router
-from app.db import create_engine, create_sessionmaker
+from app.db import check_database_files, create_engine, create_sessionmaker, keep_files_private
 from app.eligibility.router import router as eligibility_router
 from app.errors import PROBLEM_RESPONSES, Problem, install_error_handlers
 from app.health.router import router as health_router
@@ -71,6 +71,7 @@ async def bootstrap(app: FastAPI, settings: Settings) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    check_database_files(app.state.settings)
     await bootstrap(app, app.state.settings)
     # Everything loaded so far lives as long as the process: keep the cyclic GC from rescanning it.
     gc.freeze()
@@ -132,6 +133,7 @@ def _document_problems(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A configured application; the engine is created here (lazily connecting), not per request."""
+    keep_files_private()
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = ContextFirstFastAPI(
@@ -162,6 +164,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "X-Correlation-ID"],
         )
     return app

@@ -1,10 +1,11 @@
-"""ASGI middleware: request id, access log without personal data, security headers."""
+"""ASGI middleware: request id, client address, access log without personal data, security headers."""
 
+import ipaddress
 import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -17,8 +18,13 @@ from app.logging import request_id_var
 access_log = logging.getLogger("app.access")
 UNMATCHED = "<unmatched>"
 
+# A caller's X-Request-ID is kept as its correlation id, never as the request id (the server's).
 # fullmatch, not match: `$` would also accept a trailing newline, echoed into a response header.
-_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_VALID_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+CORRELATION_HEADER = b"x-correlation-id"
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+Networks = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -41,26 +47,73 @@ def route_template(scope: Scope) -> str | None:
 Observer = Callable[[str, str, int, float], None]
 
 
-class RequestContextMiddleware:
-    """Accepts or generates X-Request-ID, echoes it, logs one access line per request, tells `observe`.
+def _is_trusted(address: str, proxies: Networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
 
-    The access line names the route template (`/api/v1/persons/{person_id}`), never the query
-    string, which can carry a searched name or NIK. One layer for both the log and the metrics:
-    each layer costs every request a call and a wrapped `send`.
+
+def client_of(peer: str | None, headers: dict[bytes, bytes], proxies: Networks) -> tuple[str | None, bool]:
+    """The client's address and whether it used https, believing forwarded headers from `proxies` only.
+
+    X-Forwarded-For is read from the right: each trusted proxy appended the address it saw, so
+    the first address that is not a trusted proxy is the client; anything left of it was written
+    by the client itself and proves nothing.
+    """
+    if peer is None or not proxies or not _is_trusted(peer, proxies):
+        return peer, False
+    client = peer
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # not an address: nothing left of it can be believed
+        client = hop
+        if not _is_trusted(hop, proxies):
+            break
+    proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1").rsplit(",", 1)[-1].strip()
+    return client, proto.lower() == "https"
+
+
+class RequestContextMiddleware:
+    """Request id, client address, one access line per request, security headers; tells `observe`.
+
+    The request id is always the server's own; a caller's X-Request-ID (checked) is kept as the
+    correlation id and echoed as X-Correlation-ID. Forwarded headers count only from the proxies
+    of `trusted_proxies` (a callable: tests swap the app's settings). The access line names the
+    route template (`/api/v1/persons/{person_id}`), never the query string, which can carry a
+    searched name or NIK. One layer for the log, the metrics and the headers: each layer costs
+    every request a call and a wrapped `send`.
     """
 
-    def __init__(self, app: ASGIApp, observe: Observer | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        observe: Observer | None = None,
+        trusted_proxies: Callable[[], Networks] = tuple,
+    ) -> None:
         self.app = app
         self.observe = observe
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        correlation_id = incoming if _VALID_CORRELATION_ID.fullmatch(incoming) else None
+        request_id = uuid.uuid4().hex
+        peer = scope["client"][0] if scope.get("client") else None
+        client_ip, forwarded_https = client_of(peer, headers, self.trusted_proxies())
+        https = forwarded_https or scope.get("scheme") == "https"
         token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state.update(request_id=request_id, correlation_id=correlation_id, client_ip=client_ip, peer_ip=peer)
+        extra_headers = _response_headers(request_id, correlation_id, https)
         started = time.perf_counter()
         status = 500
         replaced = False
@@ -72,9 +125,9 @@ class RequestContextMiddleware:
                 if _plain_error(message):
                     replaced = True
                     lang = i18n.negotiate(Headers(scope=scope).get("accept-language"))
-                    await self._send_problem(status, request_id, send, lang)
+                    await self._send_problem(status, extra_headers, send, lang)
                     return
-                _add_headers(message, request_id)
+                _add_headers(message, extra_headers)
             elif replaced:
                 return  # the body of the plain-text page that the problem replaced
             await send(message)
@@ -91,6 +144,7 @@ class RequestContextMiddleware:
                     "route": route,
                     "status": status,
                     "duration_ms": round(seconds * 1000, 2),
+                    "correlation_id": correlation_id,
                 },
             )
             if self.observe is not None:
@@ -98,10 +152,10 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
     @staticmethod
-    async def _send_problem(status: int, request_id: str, send: Send, lang: str) -> None:
+    async def _send_problem(status: int, extra: list[tuple[bytes, bytes]], send: Send, lang: str) -> None:
         response = problem(status, lang=lang)
         message: Message = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
-        _add_headers(message, request_id)
+        _add_headers(message, extra)
         await send(message)
         await send({"type": "http.response.body", "body": response.body})
 
@@ -112,11 +166,24 @@ _DEFAULT_HEADERS = [
 ]
 
 
-def _add_headers(message: Message, request_id: str) -> None:
-    """The request id, and the security headers the response did not set itself (raw: hot path)."""
-    headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"x-request-id"]
+_OWN = {b"x-request-id", CORRELATION_HEADER}
+
+
+def _response_headers(request_id: str, correlation_id: str | None, https: bool) -> list[tuple[bytes, bytes]]:
+    """The headers of this request's answer that the middleware owns."""
+    own = [(b"x-request-id", request_id.encode("latin-1"))]
+    if correlation_id is not None:
+        own.append((CORRELATION_HEADER, correlation_id.encode("latin-1")))
+    if https:
+        own.append(HSTS)  # over plain http a browser ignores it, and a proxy may serve both
+    return own
+
+
+def _add_headers(message: Message, own: list[tuple[bytes, bytes]]) -> None:
+    """The request's own headers, and the security headers the response did not set (raw: hot path)."""
+    headers = [(name, value) for name, value in message.get("headers", []) if name.lower() not in _OWN]
     present = {name.lower() for name, _ in headers}
-    headers.append((b"x-request-id", request_id.encode("latin-1")))
+    headers.extend(own)
     headers.extend(header for header in _DEFAULT_HEADERS if header[0] not in present)
     message["headers"] = headers
 
@@ -136,4 +203,8 @@ class ContextFirstFastAPI(FastAPI):
         # add_middleware() would put it inside ServerErrorMiddleware and the body limit: their 500
         # and 413 answers would then lack the request id, and the 500's log line would too.
         metrics = getattr(self.state, "metrics", None)
-        return RequestContextMiddleware(super().build_middleware_stack(), metrics and metrics.observe)
+        return RequestContextMiddleware(
+            super().build_middleware_stack(),
+            metrics and metrics.observe,
+            trusted_proxies=lambda: self.state.settings.trusted_proxies,
+        )

@@ -1,7 +1,7 @@
 """Every domain's tables, imported so that alembic sees the whole schema."""
 
 from app.agencies.models import Agency
-from app.audit.models import AuditEvent
+from app.audit.models import AuditDenialCount, AuditEvent, AuditSeal
 from app.auth.models import AccessToken, LoginFailure
 from app.censuses.models import CensusObservation, CensusRound
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
@@ -24,7 +24,9 @@ __all__ = [
     "Agency",
     "ApiClient",
     "Assistance",
+    "AuditDenialCount",
     "AuditEvent",
+    "AuditSeal",
     "CensusObservation",
     "CensusRound",
     "ChangeRequest",

@@ -19,11 +19,12 @@ Run:  DSN=postgresql://postgres@127.0.0.1:5432/reintegrasi_bench REINTEGRASI_DAT
 
 import base64
 import hashlib
+import hmac
 import os
 import time
 import uuid
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import orjson
@@ -87,11 +88,17 @@ REFERRALS_SQL = (
 )
 AUDIT_SQL = (
     "INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_role, agency_id, action,"
-    " resource_type, resource_id, person_ids, request_id, client_ip, outcome, status_code, reason, id)"
+    " resource_type, resource_id, person_ids, request_id, correlation_id, client_ip, peer_ip, outcome,"
+    " status_code, reason, row_hash, id)"
     " VALUES ($1::TIMESTAMP WITH TIME ZONE, $2::VARCHAR, $3::UUID, $4::VARCHAR, $5::UUID, $6::VARCHAR,"
-    " $7::VARCHAR, $8::VARCHAR, $9::UUID[], $10::VARCHAR, $11::VARCHAR, $12::VARCHAR, $13::INTEGER,"
-    " $14::VARCHAR, $15::UUID)"
+    " $7::VARCHAR, $8::VARCHAR, $9::UUID[], $10::VARCHAR, $11::VARCHAR, $12::VARCHAR, $13::VARCHAR,"
+    " $14::VARCHAR, $15::INTEGER, $16::VARCHAR, $17::VARCHAR, $18::UUID)"
 )
+# The row hash of app.audit.chain: HMAC-SHA256 (key derived from the secret key) of the columns.
+CHAIN_KEY = hmac.new(
+    os.environ.get("REINTEGRASI_SECRET_KEY", "").encode(), b"reintegrasi audit chain", hashlib.sha256
+).digest()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 pool: asyncpg.Pool | None = None
@@ -166,9 +173,19 @@ async def authenticate(con: asyncpg.Connection, request) -> asyncpg.Record | Non
     return await con.fetchrow(OWNER_SQL, digest, datetime.now(UTC))
 
 
+def _plain(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return (value - _EPOCH) // timedelta(microseconds=1)
+    if isinstance(value, list):
+        return [v.hex for v in value]
+    return value
+
+
 async def audit(con: asyncpg.Connection, request, owner: asyncpg.Record, action: str, **event) -> None:  # noqa: ANN001
-    await con.execute(
-        AUDIT_SQL,
+    address = request.client.host if request.client else None
+    values = [
         datetime.now(UTC),
         "user" if owner["user_id"] else "client",
         owner["user_id"] or owner["api_client_id"],
@@ -179,12 +196,16 @@ async def audit(con: asyncpg.Connection, request, owner: asyncpg.Record, action:
         event.get("resource_id"),
         event["person_ids"],
         uuid.uuid4().hex,
-        request.client.host if request.client else None,
+        None,
+        address,
+        address,
         "success",
         None,
         None,
-        uuid7(),
-    )
+    ]
+    event_id = uuid7()
+    hashed = orjson.dumps([_plain(v) for v in (event_id, *values)])  # the columns in the chain's order
+    await con.execute(AUDIT_SQL, *values, hmac.new(CHAIN_KEY, hashed, hashlib.sha256).hexdigest(), event_id)
 
 
 async def referrals_of(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:

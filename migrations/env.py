@@ -9,7 +9,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import get_settings
+from app.db import keep_files_private
 from app.models import Base
+
+keep_files_private()  # `alembic upgrade head` creates the SQLite database: 0600
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -3,11 +3,11 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
-from app.audit import service
-from app.audit.schemas import AuditEventRead
+from app.audit import chain, service
+from app.audit.schemas import AuditEventRead, ChainVerification
 from app.db import SessionDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
@@ -43,3 +43,14 @@ async def list_audit_events(
         until=until,
     )
     return Page(items=[AuditEventRead.model_validate(e) for e in items], next_cursor=cursor)
+
+
+@router.get("/verification", response_model=ChainVerification)
+async def verify_audit_chain(
+    request: Request, session: SessionDep, actor: Permitted("audit:verify")
+) -> ChainVerification:
+    """Check the audit trail's seals, every event's row hash and the anchored heads; the first break."""
+    settings = request.app.state.settings
+    anchors = chain.read_anchors(settings.audit_anchor_file) if settings.audit_anchor_file else []
+    verification = await chain.verify(session, settings, anchors)
+    return ChainVerification.model_validate(verification.as_dict())

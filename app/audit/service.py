@@ -2,16 +2,18 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 from fastapi import Request
-from sqlalchemy import Select, Uuid, exists, func, insert, literal, select
+from sqlalchemy import Select, Uuid, delete, exists, func, insert, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.models import AuditEvent
+from app.audit.chain import row_hash
+from app.audit.models import AuditDenialCount, AuditEvent
 from app.db import utcnow
 from app.db_driver import DriverStatement
 from app.errors import AppError
@@ -27,7 +29,7 @@ APPEND_ON_DRIVER = DriverStatement(APPEND)
 
 def _event(**fields: Any) -> dict[str, Any]:
     """One audit row: every column, so that every insert is the same prebuilt statement."""
-    return {
+    event = {
         "id": uuid7(),
         "occurred_at": utcnow(),
         "actor_kind": "anonymous",
@@ -38,12 +40,16 @@ def _event(**fields: Any) -> dict[str, Any]:
         "resource_id": None,
         "person_ids": [],
         "request_id": None,
+        "correlation_id": None,
         "client_ip": None,
+        "peer_ip": None,
         "outcome": "success",
         "status_code": None,
         "reason": None,
         **fields,
     }
+    event["row_hash"] = row_hash(event)
+    return event
 
 
 async def record(
@@ -100,16 +106,61 @@ def _actor_event(
         resource_id=None if resource_id is None else str(resource_id),
         person_ids=list(person_ids),
         request_id=actor.request_id,
+        correlation_id=actor.correlation_id,
         client_ip=actor.client_ip,
+        peer_ip=actor.peer_ip,
         outcome=outcome,
         status_code=status_code,
         reason=reason,
     )
 
 
+def _count_upsert(dialect: str) -> Any:
+    """INSERT one denial into its bucket, or add 1 to the bucket's count: one atomic statement."""
+    table = AuditDenialCount.__table__
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.bucket_start, table.c.client_ip],
+        set_={"count": table.c.count + stmt.excluded.count, "last_at": stmt.excluded.last_at},
+    )
+
+
+_COUNT_UPSERTS = {dialect: _count_upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def bucket_of(instant: datetime, seconds: int) -> datetime:
+    """The start of the time bucket of `instant` (buckets of `seconds`, from the epoch)."""
+    epoch = int(instant.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+async def count_anonymous_denial(session: AsyncSession, client_ip: str | None, bucket_seconds: int) -> None:
+    """Count a 401 without a valid identity in its (time bucket, address) row."""
+    now = utcnow()
+    values = {"bucket_start": bucket_of(now, bucket_seconds), "client_ip": client_ip or "unknown"}
+    await session.execute(_COUNT_UPSERTS[session.bind.dialect.name], {**values, "count": 1, "last_at": now})
+
+
+async def purge_denial_counts(session: AsyncSession, retention_days: int) -> int:
+    """Delete the denial counts of buckets older than the retention."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    result = await session.execute(delete(AuditDenialCount).where(AuditDenialCount.bucket_start < cutoff))
+    return result.rowcount or 0
+
+
 async def record_denial(session: AsyncSession, request: Request, error: AppError) -> None:
-    """Append the event of a denied attempt (401, 403, or 404 on an object)."""
+    """Append the event of a denied attempt (401, 403, or 404 on an object).
+
+    A 401 without a valid identity is only counted (`count_anonymous_denial`): anyone can send
+    those as fast as they like, and a row each would bury the denials of real callers.
+    """
     actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None and error.status == 401:
+        settings = request.app.state.settings
+        await count_anonymous_denial(
+            session, getattr(request.state, "client_ip", None), settings.audit_denial_bucket_seconds
+        )
+        return
     who = (
         {
             "actor_kind": actor.kind,
@@ -127,12 +178,19 @@ async def record_denial(session: AsyncSession, request: Request, error: AppError
             action=f"{request.method} {route_template(request.scope) or 'unmatched'}"[:64],
             resource_type=error.resource_type,
             resource_id=None if error.resource_id is None else str(error.resource_id)[:64],
-            request_id=getattr(request.state, "request_id", None),
-            client_ip=request.client.host if request.client else None,
+            **_request_metadata(request),
             outcome="denied",
             status_code=error.status,
         ),
     )
+
+
+def _request_metadata(request: Request) -> dict[str, str | None]:
+    """What the request-context middleware established about the request (app.middleware)."""
+    state = request.state
+    return {
+        name: getattr(state, name, None) for name in ("request_id", "correlation_id", "client_ip", "peer_ip")
+    }
 
 
 def touching_person(stmt: Select[Any], person_id: uuid.UUID, dialect: str) -> Select[Any]:

@@ -26,14 +26,17 @@ def _actor(request: Request, owner: TokenOwner | None) -> Actor:
     refuse_personal_query(request)
     if owner is None:
         raise NotAuthenticated("A valid bearer token is required.")
+    state = request.state
     actor = Actor(
         kind=owner.kind,
         id=owner.id,
         role=owner.role,
         agency_id=owner.agency_id,
         token_id=owner.token_id,
-        request_id=getattr(request.state, "request_id", None),
-        client_ip=request.client.host if request.client else None,
+        request_id=getattr(state, "request_id", None),
+        client_ip=getattr(state, "client_ip", None),
+        correlation_id=getattr(state, "correlation_id", None),
+        peer_ip=getattr(state, "peer_ip", None),
         purpose=purpose_of(request),
     )
     request.state.actor = actor

@@ -28,6 +28,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "clients:manage": frozenset({Role.admin}),
     "audit:read": frozenset({Role.admin, Role.auditor}),
     "privacy:read": frozenset({Role.admin, Role.auditor}),
+    "audit:verify": frozenset({Role.admin, Role.auditor}),
     "sites:read": ALL,
     "sites:write": STAFF,
     # Partners read only their agency's meetings, and change only their own participation and

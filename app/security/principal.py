@@ -21,6 +21,10 @@ class Actor:
     client_ip: str | None = None
     # The purpose code the request names (X-Purpose); only staff may lift a restriction with it.
     purpose: Purpose | None = None
+    # The caller's own X-Request-ID (checked), and the address the connection came from (a proxy's
+    # when the client's address was forwarded).
+    correlation_id: str | None = None
+    peer_ip: str | None = None
 
     @property
     def is_partner(self) -> bool:

@@ -25,6 +25,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit.chain import Sealer
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, utcnow
 from app.logging import configure_logging
@@ -230,9 +231,14 @@ def http_client(settings: Settings) -> httpx.AsyncClient:
 
 
 async def run(sessionmaker: Sessionmaker, settings: Settings, stop: asyncio.Event) -> None:
-    """Deliver until `stop` is set; a failing round (database down) is logged and retried."""
+    """Deliver until `stop` is set; a failing round (database down) is logged and retried.
+
+    Between rounds it also seals the audit trail and anchors its head (app.audit.chain).
+    """
+    sealer = Sealer(sessionmaker, settings)
     async with http_client(settings) as http:
         while not stop.is_set():
+            await sealer.tick()
             try:
                 done = await run_once(sessionmaker, settings, http)
             except Exception as exc:  # noqa: BLE001 - the loop must outlive an outage

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.agencies.models import Agency
 from app.audit import service as audit
-from app.audit.models import AuditEvent
+from app.audit.models import AuditDenialCount, AuditEvent
 from app.security.policy import Role
 from app.security.principal import Actor
 
@@ -56,16 +56,17 @@ async def test_agency_changes_are_audited_with_actor_and_resource(client, caller
         assert event["person_ids"] == []
 
 
-async def test_request_id_is_recorded(client, callers):
+async def test_request_id_is_the_servers_and_the_callers_is_the_correlation_id(client, callers):
     body = {"name": "Dinas Kesehatan Uji", "kind": "government", "region_code": "53.71"}
     created = await client.post(
         "/api/v1/agencies",
         json=body,
         headers={**callers.officer.headers, "X-Request-ID": "uji-permintaan-42"},
     )
-    assert created.headers["x-request-id"] == "uji-permintaan-42"
+    assert created.headers["x-correlation-id"] == "uji-permintaan-42"
     (event,) = await _events(client, callers, resource_id=created.json()["id"])
-    assert event["request_id"] == "uji-permintaan-42"
+    assert event["request_id"] == created.headers["x-request-id"] != "uji-permintaan-42"
+    assert event["correlation_id"] == "uji-permintaan-42"
 
 
 async def test_a_failed_change_leaves_no_success_event(client, callers):
@@ -78,19 +79,16 @@ async def test_a_failed_change_leaves_no_success_event(client, callers):
     assert len(await _events(client, callers, action="agency.create")) == 1
 
 
-async def test_unauthenticated_requests_are_audited_as_denied(client, callers):
+async def test_unauthenticated_requests_are_counted_per_address(client, session, callers):
     assert (await client.get("/api/v1/agencies")).status_code == 401
     bad = await client.get("/api/v1/agencies", headers={"Authorization": "Bearer bukan-token-yang-sah"})
     assert bad.status_code == 401
 
-    events = await _events(client, callers, outcome="denied", action="GET /api/v1/agencies")
-    assert len(events) == 2
-    for event in events:
-        assert event["status_code"] == 401
-        assert event["actor_kind"] == "anonymous"
-        assert event["actor_id"] is None
-        assert event["actor_role"] is None
-        assert event["client_ip"] == CLIENT_IP
+    assert await _events(client, callers, outcome="denied", action="GET /api/v1/agencies") == []
+    [(address, count)] = (
+        await session.execute(select(AuditDenialCount.client_ip, AuditDenialCount.count))
+    ).all()
+    assert (address, count) == (CLIENT_IP, 2)
 
 
 async def test_forbidden_requests_are_audited_as_denied(client, session, callers):
@@ -132,7 +130,8 @@ async def test_filters_by_actor_action_resource_and_outcome(client, callers):
         ).status_code == 201
     body = {"name": "Yayasan Filter Tiga", "kind": "ngo", "region_code": "53.71"}
     third = await client.post("/api/v1/agencies", json=body, headers=callers.admin.headers)
-    assert (await client.get("/api/v1/agencies")).status_code == 401
+    refused = await client.post("/api/v1/agencies", json=body, headers=callers.viewer.headers)
+    assert refused.status_code == 403
 
     by_officer = await _events(client, callers, actor_id=str(callers.officer.user.id))
     assert [e["action"] for e in by_officer] == ["agency.create", "agency.create"]
@@ -147,7 +146,7 @@ async def test_filters_by_actor_action_resource_and_outcome(client, callers):
         creates[2]
     ]
     denied = await _events(client, callers, outcome="denied")
-    assert [e["status_code"] for e in denied] == [401]
+    assert [e["status_code"] for e in denied] == [403]
     assert {e["outcome"] for e in await _events(client, callers, outcome="success")} == {"success"}
     assert (
         await client.get(EVENTS, params={"outcome": "maybe"}, headers=callers.auditor.headers)

@@ -61,11 +61,13 @@ def logs(app) -> Iterator[JsonCapture]:  # noqa: ANN001 - after create_app, whic
 # --- X-Request-ID ------------------------------------------------------------------------------
 
 
-async def test_valid_request_id_is_echoed(client, subtests):
-    for request_id in ["abc-123", "0b9c6f3e-4f1a-4c1e-9a55-2f6c0c1d7e90", "a.b:c_d", "x" * 128]:
+async def test_a_callers_request_id_is_kept_as_its_correlation_id(client, subtests):
+    for request_id in ["abc-123", "0b9c6f3e-4f1a-4c1e-9a55-2f6c0c1d7e90", "a.b:c_d", "x" * 64]:
         with subtests.test(request_id=request_id):
             response = await client.get("/health/live", headers={"X-Request-ID": request_id})
-            assert response.headers["x-request-id"] == request_id
+            assert response.headers["x-correlation-id"] == request_id
+            # The request id is the server's own, whatever the caller sent.
+            assert GENERATED_ID.fullmatch(response.headers["x-request-id"])
 
 
 async def test_missing_request_id_is_generated(client):
@@ -73,23 +75,25 @@ async def test_missing_request_id_is_generated(client):
     second = await client.get("/health/live")
     assert GENERATED_ID.fullmatch(first.headers["x-request-id"])
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    assert "x-correlation-id" not in first.headers
 
 
-async def test_invalid_request_id_is_replaced(client, subtests):
-    for request_id in ["has spaces", "x" * 300, "x" * 129, "a\tb", "abc\n", "<script>", "", "é"]:
+async def test_invalid_correlation_id_is_dropped(client, subtests):
+    for request_id in ["has spaces", "x" * 300, "x" * 65, "a\tb", "abc\n", "<script>", "", "é"]:
         with subtests.test(request_id=request_id):
             response = await client.get("/health/live", headers={"X-Request-ID": request_id.encode()})
-            assert response.headers["x-request-id"] != request_id
+            assert "x-correlation-id" not in response.headers
             assert GENERATED_ID.fullmatch(response.headers["x-request-id"])
 
 
-async def test_error_responses_carry_the_request_id(client, callers):
+async def test_error_responses_carry_the_request_and_correlation_ids(client, callers):
     headers = callers.viewer.headers | {"X-Request-ID": "uji-404"}
     response = await client.get(f"{AGENCIES}/not-a-uuid", headers=headers)
     assert response.status_code == 422
-    assert response.headers["x-request-id"] == "uji-404"
+    assert response.headers["x-correlation-id"] == "uji-404"
+    assert GENERATED_ID.fullmatch(response.headers["x-request-id"])
     unauthenticated = await client.get(AGENCIES, headers={"X-Request-ID": "uji-401"})
-    assert (unauthenticated.status_code, unauthenticated.headers["x-request-id"]) == (401, "uji-401")
+    assert (unauthenticated.status_code, unauthenticated.headers["x-correlation-id"]) == (401, "uji-401")
 
 
 async def test_500_carries_the_request_id_and_logs_it(app, logs):
@@ -101,12 +105,13 @@ async def test_500_carries_the_request_id_and_logs_it(app, logs):
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         response = await http.get("/api/v1/_test/explode", headers={"X-Request-ID": "uji-500"})
     assert_problem(response, 500)
-    assert response.headers["x-request-id"] == "uji-500"
+    request_id = response.headers["x-request-id"]
+    assert response.headers["x-correlation-id"] == "uji-500"
     errors = [e for e in logs.entries() if e["level"] == "error"]
     assert errors, logs.text
-    assert all(e["request_id"] == "uji-500" for e in errors), errors
+    assert all(e["request_id"] == request_id for e in errors), errors
     [access] = logs.entries("app.access")
-    assert (access["request_id"], access["status"]) == ("uji-500", 500)
+    assert (access["request_id"], access["correlation_id"], access["status"]) == (request_id, "uji-500", 500)
 
 
 # --- Access log --------------------------------------------------------------------------------
@@ -120,7 +125,8 @@ async def test_access_log_names_request_id_route_template_and_status(client, cal
     assert response.status_code == 200
 
     [entry] = logs.entries("app.access")
-    assert entry["request_id"] == "uji-akses-1"
+    assert entry["request_id"] == response.headers["x-request-id"]
+    assert entry["correlation_id"] == "uji-akses-1"
     assert entry["route"] == "/api/v1/agencies/{agency_id}"
     assert entry["method"] == "GET"
     assert entry["status"] == 200
@@ -135,7 +141,7 @@ async def test_access_log_of_unmatched_and_failed_requests(client, callers, logs
     await client.post(
         AGENCIES, json={"nama": "x"}, headers=callers.officer.headers | {"X-Request-ID": "uji-422"}
     )
-    entries = {e["request_id"]: e for e in logs.entries("app.access")}
+    entries = {e["correlation_id"]: e for e in logs.entries("app.access")}
     assert (entries["uji-404"]["route"], entries["uji-404"]["status"]) == ("<unmatched>", 404)
     assert (entries["uji-422"]["route"], entries["uji-422"]["status"]) == ("/api/v1/agencies", 422)
 

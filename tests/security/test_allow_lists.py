@@ -121,7 +121,8 @@ PERSON_CHANGE = keys(
 )  # fmt: skip
 ACCESS_EVENT = keys(
     "id", "occurred_at", "actor_kind", "actor_id", "actor_role", "agency_id", "action", "resource_type",
-    "resource_id", "person_ids", "request_id", "client_ip", "outcome", "status_code", "reason",
+    "resource_id", "person_ids", "request_id", "correlation_id", "client_ip", "peer_ip", "outcome",
+    "status_code", "reason",
 )  # fmt: skip
 EXPLAINED: dict[str, Any] = keys("result", "fact", "op", "expected", "actual", "masked")
 EXPLAINED |= {"all": EXPLAINED, "any": EXPLAINED, "not": EXPLAINED}  # the condition tree nests

@@ -1,13 +1,16 @@
 """Audit completeness: every request that touched a person left its audit event, and every denial too.
 
 The authorization matrix (tests/security/test_authorization_matrix.py) is sent again, every request
-with an X-Request-ID of its own (the app echoes it and stores it on the request's audit events).
+with an X-Request-ID of its own (the app keeps it as the correlation id of the request's audit
+events and echoes it as X-Correlation-ID; the request id itself is always the server's).
 Then, request by request:
 - a 2xx on an operation that reads or changes persons has audit events with its request id that
   name every person it touched: the person of its path, those its body names, and those its answer
   shows (by real id, by any agency's pseudonym or by registration number);
 - a 401, 403 or 404 has its denial event (outcome "denied", the same status): `app.db` writes one
   for every audited domain error, in a transaction of its own, after the request's rollback;
+  a 401 without a valid identity is counted instead (audit_denial_counts, per address and time
+  bucket): no event of its own, and the counts add up to the number of such 401s;
 - a refused request whose problem names a person the caller did not name (a duplicate NIK's
   holder, a batch member who blocks a departure) has an event naming that person;
 - a request that failed has no "success" event (its events rolled back with it);
@@ -30,10 +33,10 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.agencies.models import Agency
-from app.audit.models import AuditEvent
+from app.audit.models import AuditDenialCount, AuditEvent
 from app.persons.models import Person
 from app.security.crypto import pseudonym
 from tests.coordination.helpers import ALOR
@@ -101,7 +104,8 @@ class Recorder:
             "X-Request-ID": request_id,
         }
         response = await self.client.request(method, url or route, headers=headers, **kwargs)
-        assert response.headers.get("x-request-id") == request_id, (method, route)
+        assert response.headers.get("x-correlation-id") == request_id, (method, route)
+        assert response.headers.get("x-request-id") != request_id, (method, route)
         sent_url = response.request.url
         self.sent.append(
             Sent(
@@ -197,27 +201,39 @@ class Findings:
     with_persons: int = 0  # of those checked, requests that named or showed at least one person
     missing: list[str] = field(default_factory=list)
     denials_checked: int = 0
+    anonymous_denials: int = 0  # 401s without a valid identity: counted, not written one by one
+    counted_denials: int = 0  # what audit_denial_counts added up during the run
     person_denials: int = 0
     missing_denials: list[str] = field(default_factory=list)
     phantoms: list[str] = field(default_factory=list)
     wrong_actor: list[str] = field(default_factory=list)
 
 
+async def counted_denials(session) -> int:
+    """The anonymous 401s counted so far, all addresses and buckets."""
+    total = await session.scalar(select(func.coalesce(func.sum(AuditDenialCount.count), 0)))
+    await session.rollback()
+    return int(total)
+
+
 async def events_by_request(session, prefix: str) -> dict[str, list[AuditEvent]]:
-    rows = await session.scalars(select(AuditEvent).where(AuditEvent.request_id.startswith(prefix + "-")))
+    """The events of each request, by the caller's X-Request-ID (their correlation id)."""
+    rows = await session.scalars(select(AuditEvent).where(AuditEvent.correlation_id.startswith(prefix + "-")))
     events: dict[str, list[AuditEvent]] = defaultdict(list)
     for event in rows:
-        events[event.request_id].append(event)
+        events[event.correlation_id].append(event)
     session.expunge_all()  # detached, not expired: the read's transaction ends (SQLite locks)
     await session.rollback()
     return events
 
 
-async def check(session, recorder: Recorder, user_ids: dict[str, uuid.UUID | None]) -> Findings:
-    """Each request of `recorder` against the audit trail."""
+async def check(
+    session, recorder: Recorder, user_ids: dict[str, uuid.UUID | None], counted_before: int = 0
+) -> Findings:
+    """Each request of `recorder` against the audit trail (`counted_before`: the count at its start)."""
     tokens = await person_tokens(session)
     events = await events_by_request(session, recorder.prefix)
-    found = Findings()
+    found = Findings(counted_denials=await counted_denials(session) - counted_before)
     for sent in recorder.sent:
         mine = events.get(sent.request_id, [])
         what = f"{sent.caller} {sent.method} {sent.url} -> {sent.status}"
@@ -226,6 +242,11 @@ async def check(session, recorder: Recorder, user_ids: dict[str, uuid.UUID | Non
                 found.wrong_actor.append(f"{what}: event {event.action} by {event.actor_id}")
         if sent.status >= 400 and any(e.outcome == "success" for e in mine):
             found.phantoms.append(f"{what}: {[e.action for e in mine if e.outcome == 'success']}")
+        if sent.status == 401:
+            found.anonymous_denials += 1
+            if mine:
+                found.phantoms.append(f"{what}: an anonymous 401 wrote {[e.action for e in mine]}")
+            continue
         if sent.status in DENIALS:
             found.denials_checked += 1
             found.person_denials += touches_persons(sent.route)
@@ -263,6 +284,7 @@ def report(label: str, found: Findings, sent: int, seconds: float) -> None:
         f"\n{label}: requests={sent} person_touching_checked={found.checked} "
         f"(naming persons {found.with_persons}) missing={len(found.missing)} "
         f"denials_checked={found.denials_checked} (on person routes {found.person_denials}) "
+        f"anonymous_401={found.anonymous_denials} counted={found.counted_denials} "
         f"missing_denials={len(found.missing_denials)} phantom_successes={len(found.phantoms)} "
         f"wrong_actor={len(found.wrong_actor)} seconds={seconds:.1f}"
     )
@@ -282,6 +304,7 @@ async def test_every_matrix_request_that_touched_a_person_is_audited(app, client
     user_ids = _user_ids(callers)  # plain values: the arrangement's commits expire the ORM objects
     ids = await _arrange(client, session, callers)
     recorder = Recorder(client, f"matrix-{uuid.uuid4().hex[:8]}")
+    counted_before = await counted_denials(session)
     operations = list(_operations(app))
     for name in ORDER:
         caller = getattr(callers, name, None)
@@ -295,11 +318,13 @@ async def test_every_matrix_request_that_touched_a_person_is_audited(app, client
             await recorder.send(
                 name, caller, method, route, _fill(route, ids, set()), headers=headers, **body
             )
-    found = await check(session, recorder, user_ids)
+    found = await check(session, recorder, user_ids, counted_before)
     report("matrix", found, len(recorder.sent), time.monotonic() - started)
     assert len(recorder.sent) == len(operations) * len(ORDER)
     assert found.checked > 50 and found.with_persons > 30
     assert found.denials_checked > 200 and found.person_denials > 50
+    assert found.anonymous_denials > 100
+    assert found.counted_denials == found.anonymous_denials
     assert found.missing == []
     assert found.missing_denials == []
     assert found.phantoms == []
