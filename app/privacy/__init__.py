@@ -1,0 +1,1 @@
+"""Privacy by construction: the personal-data inventory and disclosure control."""
