@@ -46,17 +46,17 @@ from app.ids import uuid7
 from app.pagination import PageParams, encode_cursor, paginate_rows
 from app.persons import service as person_service
 from app.persons.models import Person
+from app.privacy import disclosure
 from app.privacy.inventory import may_read
 from app.security.policy import STAFF, Role
 from app.security.principal import Actor
 from app.sites import service as site_service
-from app.stats.suppression import THRESHOLD, Cell, suppress
+from app.stats.suppression import THRESHOLD
 from app.webhooks import events as webhook_events
 
 # Person ids listed in a run report or a simulation; the full list of a run is GET determinations.
 MAX_LISTED_IDS = 1000
 DETERMINATION_COLUMNS = ["run_id", "person_id", "eligible", "facts"]
-SUPPRESSED_ROLES = {Role.partner, Role.viewer}
 
 
 class AsOfStaffOnly(Forbidden):
@@ -760,6 +760,10 @@ async def simulate(
     """What a rule set would decide, against the set in force; nothing is recorded."""
     rule_set = await get_rule_set(session, program_id, rule_set_id)
     as_of = data.as_of or local_today()
+    if disclosure.controlled(actor):
+        # Fixed tables: no site, and one evaluation date that cannot be stepped (see app.privacy).
+        disclosure.refuse_filters(site_id=data.site_id, as_of=data.as_of)
+        as_of = disclosure.fixed_as_of()
     if data.site_id is not None:
         await site_service.require(session, data.site_id)
     current = await in_force(session, program_id, as_of)
@@ -784,8 +788,11 @@ async def simulate(
     )
     if actor.role in STAFF and old is not None:
         await _list_newly(session, actor, result, new, old, data.site_id)
-    if actor.role in SUPPRESSED_ROLES:
-        _suppress(result)
+    if disclosure.controlled(actor):
+        _protect(result, await disclosure.publish(session, actor))
+        await audit.record(
+            session, actor, "eligibility.simulate", resource_type="rule_set", resource_id=rule_set.id
+        )
     return result
 
 
@@ -819,17 +826,16 @@ async def _list_newly(
         )
 
 
-def _suppress(result: SimulationRead) -> None:
-    """Small counts hidden (and whatever would reveal them by subtraction)."""
+def _protect(result: SimulationRead, published: disclosure.Published) -> None:
+    """The counts from the one protected publication (null where hidden)."""
+    table = f"sim:{result.rule_set.id}"
     result.suppression_threshold = THRESHOLD
-    if result.total is not None and 0 < result.total < THRESHOLD:
-        result.total = result.eligible = result.ineligible = None
-        result.newly_eligible = result.newly_ineligible = None
-        return
-    for group in (("eligible", "ineligible"), ("newly_eligible", "newly_ineligible")):
-        cells = suppress([Cell(name, getattr(result, name)) for name in group])
-        for cell in cells:
-            setattr(result, cell.key, cell.count)
+    result.total = published.count("total", "total")
+    result.eligible = published.count(table, "eligible")
+    result.ineligible = published.count(table, "ineligible")
+    compared = result.compared_with is not None
+    result.newly_eligible = published.count(table, "newly_eligible") if compared else None
+    result.newly_ineligible = published.count(table, "newly_ineligible") if compared else None
 
 
 # --- seeding ------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ TITLES = {
     "Duplicate NIK": "NIK ganda",
     "Restricted record": "Data dibatasi",
     "Personal data in the URL": "Data pribadi di URL",
+    "Filter not available for your role": "Filter tidak tersedia untuk peran Anda",
     "Person erased": "Data orang telah dihapus",
     "Import rejected": "Impor ditolak",
     "Import conflict": "Konflik impor",
@@ -117,6 +118,9 @@ DETAILS = {
     # auth, users, clients
     "A valid bearer token is required.": "Diperlukan bearer token yang valid.",
     "The role {} may not do this.": "Peran {0} tidak diizinkan melakukan tindakan ini.",
+    "{} is not available to your role: counts are published as fixed tables.": (
+        "{0} tidak tersedia untuk peran Anda: jumlah diterbitkan sebagai tabel tetap."
+    ),
     "The credentials are not valid.": "Kredensial yang diberikan tidak valid.",
     "Too many failed sign-ins; retry in {} seconds.": (
         "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam {0} detik."

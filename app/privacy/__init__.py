@@ -1,1 +1,1 @@
-"""Privacy by construction: the personal-data inventory, purposes of reading, and what derives from them."""
+"""Privacy by construction: the data inventory, purposes, disclosure control and what derives from them."""

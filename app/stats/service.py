@@ -1,4 +1,4 @@
-"""Aggregate counts of the registry, computed in SQL; suppressed for partners and viewers."""
+"""Aggregate counts of the registry, computed in SQL; partners' and viewers' through disclosure control."""
 
 import uuid
 from typing import Any
@@ -7,12 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.persons.models import Person
-from app.security.policy import Role
+from app.privacy import disclosure
 from app.security.principal import Actor
 from app.stats.schemas import CountCell, PersonStats
-from app.stats.suppression import THRESHOLD, Cell, suppress
-
-SUPPRESSED_ROLES = {Role.partner, Role.viewer}
+from app.stats.suppression import THRESHOLD, Cell
 
 DIMENSIONS: dict[str, Any] = {
     "by_status": Person.status,
@@ -25,27 +23,33 @@ DIMENSIONS: dict[str, Any] = {
 
 
 async def person_stats(session: AsyncSession, actor: Actor, site_id: uuid.UUID | None) -> PersonStats:
-    """Counts by status, origin, domicile, site and sex (restricted persons left out for suppressed roles)."""
-    suppressed = actor.role in SUPPRESSED_ROLES
+    """Counts by status, origin, domicile, site and sex: exact for staff, protected for the others."""
+    if disclosure.controlled(actor):
+        disclosure.refuse_filters(site_id=site_id)
+        return _protected(await disclosure.publish(session, actor))
     conditions = []
     if site_id:
         conditions.append(Person.site_id == site_id)
-    if suppressed:
-        conditions.append(Person.restricted.is_(False))
     total = await session.scalar(select(func.count()).select_from(Person).where(*conditions)) or 0
     groups: dict[str, list[Cell]] = {}
     for name, column in DIMENSIONS.items():
         rows = await session.execute(select(column, func.count()).where(*conditions).group_by(column))
         cells = sorted((Cell(None if k is None else str(k), n) for k, n in rows), key=lambda c: c.key or "")
-        groups[name] = suppress(cells) if suppressed else cells
-    total_cell = Cell("total", total)
-    if suppressed and 0 < total < THRESHOLD:
-        total_cell = Cell("total", None, True)
-        for cells in groups.values():
-            for cell in cells:
-                cell.count, cell.suppressed = None, True
+        groups[name] = cells
     return PersonStats(
-        total=CountCell(**vars(total_cell)),
+        total=CountCell(key="total", count=total),
         **{name: [CountCell(**vars(c)) for c in cells] for name, cells in groups.items()},
-        suppression_threshold=THRESHOLD if suppressed else None,
+        suppression_threshold=None,
+    )
+
+
+def _protected(published: disclosure.Published) -> PersonStats:
+    def cell(table: str, key: str | None) -> CountCell:
+        count = published.count(table, key)
+        return CountCell(key=key, count=count, suppressed=count is None)
+
+    return PersonStats(
+        total=cell("total", "total"),
+        **{name: [cell(name, key) for key in published.keys(name)] for name in DIMENSIONS},
+        suppression_threshold=THRESHOLD,
     )
