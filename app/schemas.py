@@ -1,16 +1,30 @@
 """Base classes and shared field types of the API's request and response bodies."""
 
 import re
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-# Control characters no free text may hold: C0 (tab and line breaks aside, see below), DEL, C1
-# (0x9b is a one-byte CSI), and the bidirectional overrides and isolates that reorder what a
-# reader sees. ESC (0x1b) falls in C0: no ANSI or OSC-8 (hyperlink) terminal sequence gets in.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# A single line holds no tab or line break either (U+2028/2029 included).
-_LINE_BREAK = re.compile(r"[\t\n\r\u2028\u2029]")
+# Characters no free text may hold: control characters (C0 but tab and line breaks, DEL, C1: 0x9b
+# is a one-byte CSI, ESC starts ANSI and OSC-8 hyperlink sequences), format characters (bidi marks,
+# overrides and isolates, zero-width characters, soft hyphen, BOM, tags), private use, and the
+# line and paragraph separators; and the blank fillers that look like nothing. They reorder or hide
+# what a reader sees, or make two equal-looking names differ.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Zl", "Zp"})
+_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0")
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ASCII_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
+_MULTI_LINE = frozenset("\t\n\r")
+
+
+def _hides_text(value: str, allowed: frozenset[str], ascii_refused: re.Pattern[str]) -> bool:
+    if value.isascii():  # the usual case, checked by one regex
+        return ascii_refused.search(value) is not None
+    return any(
+        c not in allowed and (unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BLANK_LOOKALIKES)
+        for c in value
+    )
 
 
 class RequestBody(BaseModel):
@@ -25,14 +39,14 @@ class ResponseBody(BaseModel):
 
 def no_control_chars(value: str) -> str:
     """Free text of several lines: tabs and line breaks, but no other control character."""
-    if _CONTROL.search(value):
+    if _hides_text(value, _MULTI_LINE, _ASCII_CONTROL):
         raise ValueError("must not contain control characters")
     return value
 
 
 def one_line(value: str) -> str:
     """Free text of one line: no control character, no tab or line break."""
-    if _CONTROL.search(value) or _LINE_BREAK.search(value):
+    if _hides_text(value, frozenset(), _ASCII_CONTROL_OR_BREAK):
         raise ValueError("must be one line without control characters")
     return value
 

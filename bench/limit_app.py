@@ -136,6 +136,7 @@ def person_view(row: asyncpg.Record, referrals: list[asyncpg.Record]) -> dict[st
         "alias": row["alias"],
         "sex": row["sex"],
         "birth_date": row["birth_date"],
+        "birth_year": row["birth_date"].year if row["birth_date"] else None,
         "nik": decrypt(row["nik_ciphertext"], person_id, "nik"),
         "nik_region_code": row["nik_region_code"],
         "kk_number": decrypt(row["kk_ciphertext"], person_id, "kk_number"),

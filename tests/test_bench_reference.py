@@ -22,7 +22,7 @@ def _sql(statement: DriverStatement) -> str:
 
 
 def _page_sql(after: str | None) -> str:
-    query, _ = service.page_query(OFFICER, service.PersonFilters(), None)
+    query, _ = service.page_query(OFFICER, service.PersonFilters())
     query, _ = keyset_query(query, Person.id, PageParams(limit=50, after=after))
     return _sql(DriverStatement(query))
 

@@ -161,7 +161,7 @@ DETAILS = {
     "{} cannot change to {}; allowed: {}.": (
         "Status {0} tidak dapat berubah menjadi {1}; yang diperbolehkan: {2}."
     ),
-    "Partners cannot search by NIK.": "Mitra tidak dapat mencari berdasarkan NIK.",
+    "Only roles that read the full NIK may search by it.": "Hanya peran yang dapat membaca NIK lengkap yang boleh mencari berdasarkan NIK.",
     "The person is already referred to this agency.": "Orang tersebut sudah dirujuk ke lembaga ini.",
     "The person is not referred to this agency.": "Orang tersebut tidak dirujuk ke lembaga ini.",
     "The record is already restricted.": "Data ini sudah dibatasi.",

@@ -40,7 +40,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Where a spreadsheet may start a cell inside one of ours: the text's start, and after any list
 # separator (`,`, or `;` in the Indonesian locale, which splits an unquoted `,`-file's text on
 # it), a tab or a line break. A `'` goes in front of each formula character found there.
-_FORMULA_START = re.compile(r"(^|[,;\t\r\n])(?=[=+\-@\t\r])")
+# Spaces may stand between (a spreadsheet that trims them on import still sees the formula).
+_FORMULA_START = re.compile(r"(^|[,;\t\r\n])(\s*)(?=[=+\-@\t\r])")
 NOT_UTF8 = "the file is not UTF-8"
 
 
@@ -334,7 +335,7 @@ def _safe(value: Any) -> str:
         if isinstance(value, bool)
         else str(value)
     )
-    return _FORMULA_START.sub(r"\1'", text)
+    return _FORMULA_START.sub(r"\1\2'", text)
 
 
 def export_row(person: Person) -> list[str]:

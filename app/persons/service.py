@@ -27,6 +27,7 @@ from app.persons import nik as nik_rules
 from app.persons.models import Person, PersonChange, Referral
 from app.persons.schemas import PersonCreate, PersonUpdate
 from app.persons.transitions import allowed_targets, is_allowed
+from app.privacy.inventory import may_read
 from app.privacy.purpose import PURPOSE_CODES
 from app.privacy.views import MASKED_IN_HISTORY
 from app.regions import service as region_service
@@ -527,9 +528,9 @@ def _filtered(stmt: Select[Any], f: PersonFilters) -> tuple[Select[Any], dict[st
 
 def page_query(actor: Actor, filters: PersonFilters) -> tuple[Select[Any], dict[str, Any]]:
     """The query of a list of visible persons (before paging), and its parameters' values."""
-    if actor.is_partner and filters.nik:
-        # Partners see 4 digits of a NIK; a search by the full number would confirm a guess.
-        raise Forbidden("Partners cannot search by NIK.")
+    if filters.nik and not may_read("persons", "nik_ciphertext", actor.role):
+        # Who sees 4 digits of a NIK could confirm each guess of the rest by searching for it.
+        raise Forbidden("Only roles that read the full NIK may search by it.")
     stmt = visible(select(Person, Referral if actor.is_partner else None), actor)
     stmt = unrestricted_unless_lifted(stmt, actor)
     if actor.is_partner and filters.referred_agency_id not in (None, actor.agency_id):
@@ -641,6 +642,7 @@ async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agen
 async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, reason: str | None) -> Person:
     """Restrict processing (reason given) or lift the restriction (reason None)."""
     person = (await find(session, actor, ref)).person
+    refuse_if_erased(person)  # an erased record has nothing left to restrict, nor a reason to keep
     restricted = reason is not None
     if person.restricted == restricted:
         raise Conflict("The record is already restricted." if restricted else "The record is not restricted.")

@@ -18,8 +18,9 @@ statistics offices' tau-ARGUS "audit" of a suppression pattern, here over ALL ta
 3. Suppression against the strongest adversary we can state. The persons are grouped into atoms
    (status, origin regency, domicile, site, sex, and eligibility under every rule set); the caller
    is assumed to know which atoms exist, every published count, that a hidden count is at least 1,
-   and, for a partner, the atoms of the persons it reads (its referrals and its cases' persons)
-   as lower bounds. Cells with 1 to THRESHOLD-1 persons beyond those the caller knows are hidden;
+   and the atoms of every person any partner agency reads (referrals, cases' persons) as lower
+   bounds: all controlled callers get one pattern, so comparing a viewer's tables with a
+   partner's (or two partners') gives nothing. Cells with 1 to THRESHOLD-1 persons are hidden;
    then, for each hidden cell, an integer program computes the smallest and largest value
    consistent with everything above, and while some hidden cell's range is narrower than
    THRESHOLD, a further cell (the smallest of its table first) is hidden. The pattern is a function
@@ -30,6 +31,7 @@ outside: two states of the data before and after one registration differ by one 
 exact publication does; the change shows only in cells left visible.
 """
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -198,8 +200,8 @@ class Audit:
 
 def protect(audit: Audit, threshold: int = THRESHOLD) -> set[Key]:
     """The hidden cells: primary small cells, then complements until every range is wide enough."""
-    known_in = {k: int(audit.known[a].sum()) for k, a in audit.cells.items()}
-    hidden = {k for k in audit.cells if k not in audit.fixed and 0 < audit.value(k) - known_in[k] < threshold}
+    # Small cells are hidden whoever knows some of their persons: one pattern serves every caller.
+    hidden = {k for k in audit.cells if k not in audit.fixed and 0 < audit.value(k) < threshold}
     hidden = _with_copies(audit, hidden)
     while True:
         weak = next((k for k in sorted(hidden, key=str) if _weak(audit, k, hidden, threshold)), None)
@@ -260,15 +262,11 @@ def _cost(audit: Audit, hidden: set[Key], option: set[Key]) -> int:
 # --- reading the data ----------------------------------------------------------------------------
 
 
-def _known_condition(actor: Actor) -> ColumnElement[bool]:
-    """Persons a partner reads one by one: its active referrals and its cases' shared persons."""
-    referred = exists().where(
-        Referral.person_id == Person.id,
-        Referral.agency_id == actor.agency_id,
-        Referral.ended_at.is_(None),
-    )
+def _known_to_partners() -> ColumnElement[bool]:
+    """Persons some partner agency reads one by one: active referrals, and its cases' shared persons."""
+    referred = exists().where(Referral.person_id == Person.id, Referral.ended_at.is_(None))
     in_case = exists().where(
-        Coordination.counterpart_agency_id == actor.agency_id,
+        Coordination.counterpart_agency_id.is_not(None),
         Coordination.site_id == Person.site_id,
         Coordination.region_code == Person.origin_region_code,
     )
@@ -288,11 +286,11 @@ async def _rules(session: AsyncSession, as_of: date) -> tuple[list[RuleSet], dic
 
 
 async def _atoms(
-    session: AsyncSession, actor: Actor, rule_sets: list[RuleSet], as_of: date
+    session: AsyncSession, rule_sets: list[RuleSet], as_of: date
 ) -> tuple[list[Atom], list[int], list[int]]:
     """The population grouped into atoms, in one aggregate query (no person row reaches Python)."""
     flags = [case((compile_rule(r.rule, as_of), 1), else_=0).label(f"r{i}") for i, r in enumerate(rule_sets)]
-    known = case((_known_condition(actor), 1), else_=0) if actor.is_partner else literal(0)
+    known = case((_known_to_partners(), 1), else_=0)
     dims = [Person.status, Person.origin_region_code, Person.domicile_region_code, Person.site_id, Person.sex]
     inner = select(*(d.label(f"d{i}") for i, d in enumerate(dims)), *flags, known.label("known"))
     grouped = inner.where(*population()).subquery()
@@ -303,13 +301,12 @@ async def _atoms(
     return atoms, [row[-2] for row in rows], [int(row[-1] or 0) for row in rows]
 
 
-async def _case_cells(session: AsyncSession, actor: Actor) -> list[tuple[str, str]]:
-    if not actor.is_partner:
-        return []
+async def _case_cells(session: AsyncSession) -> list[tuple[str, str]]:
+    """The cases some partner agency is the counterpart of: their counts are read exactly."""
     cases = await session.execute(
-        select(Coordination.site_id, Coordination.region_code).where(
-            Coordination.counterpart_agency_id == actor.agency_id
-        )
+        select(Coordination.site_id, Coordination.region_code)
+        .where(Coordination.counterpart_agency_id.is_not(None))
+        .distinct()
     )
     return [(str(site), region) for site, region in cases]
 
@@ -329,19 +326,26 @@ _CACHE: dict[Any, set[Key]] = {}
 
 
 async def publish(session: AsyncSession, actor: Actor) -> Published:
-    """The protected counts the actor (a partner or a viewer) may see, for the data as it is now."""
+    """The protected counts partners and viewers see, for the data as it is now.
+
+    One pattern for all of them, whoever asks: two callers (a viewer and a partner, two partners)
+    comparing their tables find the same cells hidden. It is computed against what all partner
+    agencies together read (lower bounds) and every case count they read exactly, so any one
+    caller knows less than the audit assumed. The integer programs run in a worker thread: the
+    event loop keeps serving while a new state of the data is audited.
+    """
     as_of = fixed_as_of()
     rule_sets, compared = await _rules(session, as_of)
-    atoms, sizes, known = await _atoms(session, actor, rule_sets, as_of)
+    atoms, sizes, known = await _atoms(session, rule_sets, as_of)
     names = [str(r.id) for r in rule_sets]
     cells = cells_of(atoms, names, compared)
-    fixed_keys = _with_cases(cells, atoms, await _case_cells(session, actor))
+    fixed_keys = _with_cases(cells, atoms, await _case_cells(session))
     audit = Audit(cells, np.array(sizes, dtype=float), np.array(known, dtype=float), {})
     audit.fixed = {k: audit.value(k) for k in fixed_keys}
     signature = (tuple(atoms), tuple(sizes), tuple(known), tuple(sorted(fixed_keys)), tuple(compared.items()))
     hidden = _CACHE.get(signature)
     if hidden is None:
-        hidden = protect(audit)
+        hidden = await asyncio.to_thread(protect, audit)
         if len(_CACHE) > 64:
             _CACHE.clear()
         _CACHE[signature] = hidden

@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Table, literal, select, text, update
+from sqlalchemy import Table, case, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit import service as audit
@@ -103,6 +103,10 @@ def erasure_updates(table: Table, person_id: uuid.UUID) -> list[Any]:
 
 def _erased(table: Table, name: str, classified: Column) -> Any:
     value = ERASED_VALUES[classified.erasure]
+    if classified.erasure is Erasure.redact:
+        # Only what was written is marked: an empty field that turned into "[erased]" would tell
+        # whoever reads it (a batch's counterpart, say) that someone was erased.
+        return case((table.c[name].is_(None), None), else_=literal(value, table.c[name].type))
     # A JSON value must be bound as JSON on both databases, not as a string.
     return literal(value, table.c[name].type) if isinstance(value, dict) else value
 

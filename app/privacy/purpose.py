@@ -5,6 +5,7 @@ browsers log URLs) and never as free text (the audit trail, which erasure cannot
 only the code). Partners can never lift a restriction, whatever they send.
 """
 
+import re
 from enum import StrEnum
 
 from starlette.requests import HTTPConnection
@@ -36,10 +37,20 @@ class PurposeInUrl(AppError):
 
 def refuse_personal_query(connection: HTTPConnection) -> None:
     """400 when the URL carries a purpose or a NIK: the problem says where to send it instead."""
-    if any(name in connection.query_params for name in PURPOSE_QUERY):
+    names = {_bare(name) for name in connection.query_params}
+    if names & set(PURPOSE_QUERY):
         raise PurposeInUrl("Name the purpose of access in the X-Purpose header, never in the URL.")
-    if "nik" in connection.query_params:
+    if "nik" in names or any(_NIK_LIKE.search(v) for v in connection.query_params.values()):
         raise PurposeInUrl("Send a NIK in the body of POST /api/v1/persons/search, never in a URL.")
+
+
+# Sixteen digits in a row, anywhere in a query value (a NIK or a KK number, whatever the name).
+_NIK_LIKE = re.compile(r"\d{16}")
+
+
+def _bare(name: str) -> str:
+    """A parameter name as a lenient server would read it: `NIK`, ` nik`, `nik\\0` are all `nik`."""
+    return "".join(c for c in name if c.isalnum() or c == "_").lower()
 
 
 def purpose_of(connection: HTTPConnection) -> Purpose | None:

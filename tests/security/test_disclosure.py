@@ -55,8 +55,14 @@ def tables_of(
     return cells
 
 
+# What the audits checked in this run (the README cites these figures).
+AUDITED: Counter = Counter()
+
+
 def interval_audit(persons: list[dict], known: list[bool], published: dict, rules: dict) -> list[tuple]:
     """Every hidden cell whose range of consistent values is narrower than the threshold."""
+    AUDITED["tables' cells"] += len(published)
+    AUDITED["hidden cells bounded"] += sum(count is None for count in published.values())
     keyed = [tuple(sorted(p.items())) for p in persons]
     atoms = list(dict.fromkeys(keyed))  # the caller is granted knowledge of which atoms exist
     sizes = Counter(keyed)
@@ -162,6 +168,7 @@ def test_no_hidden_cell_can_be_narrowed_below_the_threshold(population):
     # For the viewer no count from 1 to THRESHOLD-1 is ever shown.
     published = _protected(persons, [False] * len(persons), rules)
     assert all(count is None or count == 0 or count >= THRESHOLD for count in published.values())
+    AUDITED["populations"] += 1
 
 
 # --- through the API: every table a viewer or partner can request -----------------------------------
@@ -233,6 +240,7 @@ async def test_a_hidden_regency_is_not_its_province_minus_the_visible_ones(clien
         published = await _everything(client, caller, rule_sets)
         assert published[("by_origin_regency", "52.02")] is None
         assert interval_audit(persons, [False] * len(persons), published, rules) == []
+    print(f"\ninterval audits so far: {dict(AUDITED)}")
 
 
 async def test_a_partner_s_own_referrals_do_not_narrow_what_is_hidden(client, callers):

@@ -97,6 +97,7 @@ async def _answers(client, caller, world: dict[str, Any], ref: str) -> list[str]
     for url in _reads(world, ref):
         response = await client.get(url, headers=caller.headers)
         if response.status_code == 200:
+            assert response.headers["cache-control"] == "no-store", url  # no copy kept on the way
             answers.append(json.dumps(response.json(), separators=(",", ":")))
     # Stepping the evaluation date of an age condition finds the birthday: try it.
     for day in ("1995-04-11", "2013-04-11", "2013-04-12"):

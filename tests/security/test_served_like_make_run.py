@@ -113,7 +113,7 @@ def _scenario(http: httpx.Client, receiver: HTTPServer) -> list[str]:
     assert created.status_code == 201, created.text
     person_id = created.json()["id"]
     assert http.get("/api/v1/persons", params={"q": NAME}, headers=admin).status_code == 200
-    assert http.get("/api/v1/persons", params={"nik": NIK}, headers=admin).status_code == 200
+    assert http.post("/api/v1/persons/search", json={"nik": NIK}, headers=admin).status_code == 200
     assert http.get(f"/api/v1/persons/{person_id}", headers=admin).status_code == 200
 
     receiver.expect_request("/hook").respond_with_data("", status=204)
