@@ -323,6 +323,21 @@ def _with_cases(cells: dict[Key, list[int]], atoms: list[Atom], cases: Iterable[
 
 
 _CACHE: dict[Any, set[Key]] = {}
+# One audit at a time per worker: callers arriving while a state is audited wait for its pattern.
+_AUDITING = asyncio.Lock()
+
+
+async def _pattern(signature: Any, audit: Audit) -> set[Key]:
+    """The hidden cells of this state of the data, audited once (in a thread) and then cached."""
+    if (hidden := _CACHE.get(signature)) is not None:
+        return hidden
+    async with _AUDITING:
+        if (hidden := _CACHE.get(signature)) is None:
+            hidden = await asyncio.to_thread(protect, audit)
+            if len(_CACHE) > 64:
+                _CACHE.clear()
+            _CACHE[signature] = hidden
+    return hidden
 
 
 async def publish(session: AsyncSession, actor: Actor) -> Published:
@@ -343,11 +358,6 @@ async def publish(session: AsyncSession, actor: Actor) -> Published:
     audit = Audit(cells, np.array(sizes, dtype=float), np.array(known, dtype=float), {})
     audit.fixed = {k: audit.value(k) for k in fixed_keys}
     signature = (tuple(atoms), tuple(sizes), tuple(known), tuple(sorted(fixed_keys)), tuple(compared.items()))
-    hidden = _CACHE.get(signature)
-    if hidden is None:
-        hidden = await asyncio.to_thread(protect, audit)
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        _CACHE[signature] = hidden
+    hidden = await _pattern(signature, audit)
     counts = {k: None if k in hidden else audit.value(k) for k in cells if not k[0].startswith("case:")}
     return Published(counts, compared)
