@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # X-Forwarded-For and X-Forwarded-Proto are believed. From any other peer they are ignored:
     # anyone can send them. Empty: the peer's address is the client's.
     trusted_proxies: list[IPvAnyNetwork] = []
+    # PostgreSQL: the owner role's URL, for the maintenance the runtime role may not do (the
+    # VACUUM FULL that follows an erasure). Unset: the app's own connection (it owns the tables).
+    maintenance_database_url: str | None = None
     # A 401 without a valid identity is counted per client address and bucket of this many
     # seconds (table audit_denial_counts), not written as an event; `python -m app purge`
     # deletes the buckets older than the retention.

@@ -239,10 +239,10 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             if await _rolled_back(session) and isinstance(exc, AppError):
                 await _write_durable(session, request, exc)
             raise
-        await run_after_commit(session, request.app.state.engine)
+        await run_after_commit(session, request.app.state.engine, request.app.state.settings)
 
 
-AfterCommit = Callable[[AsyncEngine], Awaitable[None]]
+AfterCommit = Callable[[AsyncEngine, Settings], Awaitable[None]]
 
 
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:
@@ -250,11 +250,11 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     session.info.setdefault("after_commit", []).append(action)
 
 
-async def run_after_commit(session: AsyncSession, engine: AsyncEngine) -> None:
+async def run_after_commit(session: AsyncSession, engine: AsyncEngine, settings: Settings) -> None:
     """The actions registered with `after_commit`; a failure is logged: the commit already stands."""
     for action in session.info.pop("after_commit", []):
         try:
-            await action(engine)
+            await action(engine, settings)
         except (DBAPIError, OSError):
             log.exception("an after-commit action failed")
 

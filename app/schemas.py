@@ -9,20 +9,24 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 # Characters no free text may hold: control characters (C0 but tab and line breaks, DEL, C1: 0x9b
 # is a one-byte CSI, ESC starts ANSI and OSC-8 hyperlink sequences), format characters (bidi marks,
 # overrides and isolates, zero-width characters, soft hyphen, BOM, tags), private use, and the
-# line and paragraph separators; and the blank fillers that look like nothing. They reorder or hide
+# line and paragraph separators outside multi-line text; and the blank fillers that look like nothing. They reorder or hide
 # what a reader sees, or make two equal-looking names differ.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Zl", "Zp"})
 _BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ASCII_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
-_MULTI_LINE = frozenset("\t\n\r")
+_MULTI_LINE = frozenset("\t\n\r\u2028\u2029")
+# Joiners shape emoji sequences and several scripts' letters: kept (they hide nothing on their own).
+_JOINERS = frozenset("\u200c\u200d")
 
 
 def _hides_text(value: str, allowed: frozenset[str], ascii_refused: re.Pattern[str]) -> bool:
     if value.isascii():  # the usual case, checked by one regex
         return ascii_refused.search(value) is not None
     return any(
-        c not in allowed and (unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BLANK_LOOKALIKES)
+        c not in allowed
+        and c not in _JOINERS
+        and (unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BLANK_LOOKALIKES)
         for c in value
     )
 

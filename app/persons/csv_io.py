@@ -41,7 +41,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # separator (`,`, or `;` in the Indonesian locale, which splits an unquoted `,`-file's text on
 # it), a tab or a line break. A `'` goes in front of each formula character found there.
 # Spaces may stand between (a spreadsheet that trims them on import still sees the formula).
-_FORMULA_START = re.compile(r"(^|[,;\t\r\n])(\s*)(?=[=+\-@\t\r])")
+_FORMULA_START = re.compile(r"(^|[,;\t\r\n\u2028\u2029])(\s*)(?=[=+\-@\t\r])")
 NOT_UTF8 = "the file is not UTF-8"
 
 

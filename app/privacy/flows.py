@@ -12,13 +12,17 @@ secure_delete zeroing freed space; PostgreSQL's touched tables rewritten by VACU
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Table, case, literal, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.audit import service as audit
 from app.change_requests import service as change_request_service
+from app.config import Settings
 from app.db import Base, after_commit, utcnow
 from app.persons import service as person_service
 from app.persons.models import Person, Referral
@@ -123,13 +127,28 @@ async def erase_everywhere(session: AsyncSession, person_id: uuid.UUID) -> list[
             await session.execute(statement.execution_options(synchronize_session=False))
         if statements:
             touched.append(name)
-    after_commit(session, lambda engine: scrub_files(engine, touched))
+    after_commit(session, lambda engine, settings: scrub_files(engine, settings, touched))
     return touched
 
 
-async def scrub_files(engine: AsyncEngine, tables: list[str]) -> None:
+@asynccontextmanager
+async def _maintenance_connection(engine: AsyncEngine, settings: Settings) -> AsyncIterator[AsyncConnection]:
+    """The owner's connection when one is configured (VACUUM FULL needs the table's owner), else the app's."""
+    if settings.maintenance_database_url is None or engine.dialect.name == "sqlite":
+        async with engine.connect() as conn:
+            yield conn
+        return
+    owner = create_async_engine(settings.maintenance_database_url, poolclass=NullPool, hide_parameters=True)
+    try:
+        async with owner.connect() as conn:
+            yield conn
+    finally:
+        await owner.dispose()
+
+
+async def scrub_files(engine: AsyncEngine, settings: Settings, tables: list[str]) -> None:
     """Leave nothing of the erased values in the live database files (run after the commit)."""
-    async with engine.connect() as conn:
+    async with _maintenance_connection(engine, settings) as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         if engine.dialect.name == "sqlite":
             # secure_delete (set on every connection) zeroed the freed space in the pages; the old

@@ -26,7 +26,6 @@ ODD_NAMES = {
     "arabic rtl": "Mar\u00eda \u0639\u0644\u064a \U0001f33a",
     "emoji zwj": "Warga \U0001f469\u200d\U0001f467 Uji",
     "cjk and greek": "\u738b\u5c0f\u660e \u0391\u03bb\u03b5\u03be",
-    "rtl mark": "\u200fWarga\u200e Uji",
 }
 
 

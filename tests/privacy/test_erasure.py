@@ -47,7 +47,7 @@ async def _post(client, caller, url: str, body: dict[str, Any], status: int = 20
     return response.json()
 
 
-async def _named_everywhere(client, callers: Callers) -> dict[str, Any]:
+async def named_everywhere(client, callers: Callers) -> dict[str, Any]:
     """A person with every personal field, named in every free text the registry keeps."""
     site = await make_site(client, callers)
     person = await make_person(
@@ -128,7 +128,7 @@ async def _every_row(app) -> str:  # noqa: ANN001
 
 
 async def test_erasure_leaves_no_former_value_in_any_table(app, client, callers, backend):
-    world = await _named_everywhere(client, callers)
+    world = await named_everywhere(client, callers)
     assert "Zefanya" in await _every_row(app)  # the search finds what is there
     await _erase(client, callers, world["person"]["id"])
     rows = await _every_row(app)
@@ -137,7 +137,7 @@ async def test_erasure_leaves_no_former_value_in_any_table(app, client, callers,
 
 
 async def test_erasure_leaves_no_former_value_in_the_database_files(app, client, callers, backend):
-    world = await _named_everywhere(client, callers)
+    world = await named_everywhere(client, callers)
     async with app.state.sessionmaker() as db:
         stmt = select(Person.nik_ciphertext).where(Person.id == uuid.UUID(world["person"]["id"]))
         ciphertext = await db.scalar(stmt)
@@ -152,10 +152,10 @@ async def test_erasure_leaves_no_former_value_in_the_database_files(app, client,
         return
     url = backend.template_url.replace("postgresql+asyncpg://", "postgresql://")
     assert leaks(_pg_dump(url)) == []
-    found = {name: leaks(f.read_bytes()) for name, f in _table_files(url).items()}
+    found = {name: leaks(f.read_bytes()) for name, f in table_files(url).items()}
     print(f"\nafter erasure: pg_dump and {len(found)} relation files searched")
     assert {name: values for name, values in found.items() if values} == {}
-    assert all(ciphertext not in f.read_bytes() for f in _table_files(url).values())
+    assert all(ciphertext not in f.read_bytes() for f in table_files(url).values())
 
 
 def _pg_dump(url: str) -> str:
@@ -174,7 +174,7 @@ RELATION_FILES = (
 )
 
 
-def _table_files(url: str) -> dict[str, Path]:
+def table_files(url: str) -> dict[str, Path]:
     """The files of every table, index and TOAST table of the database, after a checkpoint."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CHECKPOINT")  # the vacuumed pages reach the files
@@ -188,7 +188,7 @@ def _table_files(url: str) -> dict[str, Path]:
 
 
 async def test_no_endpoint_shows_a_former_value_after_erasure(app, client, callers, backend):
-    world = await _named_everywhere(client, callers)
+    world = await named_everywhere(client, callers)
     pid, ref = world["person"]["id"], world["ref"]
     staff_reads = [
         f"{PERSONS}/{pid}",

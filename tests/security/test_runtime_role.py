@@ -73,3 +73,29 @@ async def test_the_app_runs_as_the_runtime_role(app, client, callers, runtime):
 def test_role_names_are_checked():
     with pytest.raises(ValueError, match="role name"):
         runtime_grants("app; DROP TABLE persons")
+
+
+async def test_erasure_as_the_runtime_role_scrubs_through_the_owner(app, client, callers, runtime, backend):
+    """VACUUM FULL needs the table's owner: the runtime role's app uses the maintenance URL for it."""
+    from tests.privacy.test_erasure import leaks, named_everywhere, table_files  # noqa: PLC0415
+
+    world = await named_everywhere(client, callers)
+    owner_engine, owner_settings = app.state.engine, app.state.settings
+    settings = owner_settings.model_copy(
+        update={"database_url": runtime, "maintenance_database_url": backend.template_url}
+    )
+    app.state.settings, app.state.engine = settings, create_engine(settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    try:
+        headers = callers.admin.headers
+        erased = await client.post(
+            f"/api/v1/persons/{world['person']['id']}/erasure", json={"reason": "uji"}, headers=headers
+        )
+        assert erased.status_code == 200, erased.text
+    finally:
+        await app.state.engine.dispose()
+        app.state.engine, app.state.settings = owner_engine, owner_settings
+        app.state.sessionmaker = create_sessionmaker(owner_engine)
+    url = backend.template_url.replace("postgresql+asyncpg://", "postgresql://")
+    found = {name: leaks(f.read_bytes()) for name, f in table_files(url).items()}
+    assert {name: values for name, values in found.items() if values} == {}
