@@ -9,8 +9,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 # Characters no free text may hold: control characters (C0 but tab and line breaks, DEL, C1: 0x9b
 # is a one-byte CSI, ESC starts ANSI and OSC-8 hyperlink sequences), format characters (bidi marks,
 # overrides and isolates, zero-width characters, soft hyphen, BOM, tags), private use, and the
-# line and paragraph separators outside multi-line text; and the blank fillers that look like nothing. They reorder or hide
-# what a reader sees, or make two equal-looking names differ.
+# line and paragraph separators outside multi-line text; and the blank fillers that look like
+# nothing. They reorder or hide what a reader sees, or make two equal-looking names differ.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Zl", "Zp"})
 _BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
