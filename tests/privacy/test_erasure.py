@@ -32,7 +32,8 @@ NAME, ALIAS = "Warga Uji Zefanya", "Zefa-Uji"
 NIK, KK = synthetic_nik(9377), "5371020101189377"
 PHONE, ADDRESS = "+62 812 0000 9377", "Jl. Uji Zefanya No. 7"
 # Every value the person had; "Zefanya" is in every free text that named them.
-FORMER_VALUES = [NAME, ALIAS, "Zefanya", "Zefa-", NIK, KK, PHONE, ADDRESS, "9377"]
+# (Not the serial "9377" alone: random ids and hashes contain four such digits by chance.)
+FORMER_VALUES = [NAME, ALIAS, "Zefanya", "Zefa-", NIK, KK, PHONE, ADDRESS, NIK[-8:]]
 
 
 def leaks(blob: str | bytes) -> list[str]:
