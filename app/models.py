@@ -3,6 +3,7 @@
 from app.agencies.models import Agency
 from app.audit.models import AuditDenialCount, AuditEvent, AuditSeal
 from app.auth.models import AccessToken, LoginFailure
+from app.auth.signin_models import AuthorizationCode, AuthSession, MfaFactor, RecoveryCode, RefreshToken
 from app.censuses.models import CensusObservation, CensusRound
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
 from app.clients.models import ApiClient
@@ -27,6 +28,8 @@ __all__ = [
     "AuditDenialCount",
     "AuditEvent",
     "AuditSeal",
+    "AuthSession",
+    "AuthorizationCode",
     "CensusObservation",
     "CensusRound",
     "ChangeRequest",
@@ -38,6 +41,9 @@ __all__ = [
     "Base",
     "IdempotencyKey",
     "LoginFailure",
+    "MfaFactor",
+    "RecoveryCode",
+    "RefreshToken",
     "Meeting",
     "MeetingChange",
     "Participant",
