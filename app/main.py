@@ -13,6 +13,10 @@ from app.agencies.router import router as agencies_router
 from app.apidocs.router import install_api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.auth.signin_router import SignInRefused, render_refused
+from app.auth.signin_router import me_router as me_sessions_router
+from app.auth.signin_router import router as signin_router
+from app.auth.signin_router import users_router as user_sessions_router
 from app.censuses.router import router as censuses_router
 from app.change_requests.router import person_router as person_change_requests_router
 from app.change_requests.router import router as change_requests_router
@@ -84,8 +88,11 @@ API_ROUTERS = (
     # Matched in this order, one router at a time: the registry's hot reads come first.
     persons_router,
     auth_router,
+    signin_router,
     me_router,
+    me_sessions_router,
     users_router,
+    user_sessions_router,
     clients_router,
     agencies_router,
     regions_router,
@@ -154,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     _document_problems(app)
     app.add_exception_handler(Replay, replay_response)
+    app.add_exception_handler(SignInRefused, render_refused)
     include_api(app)
     app.include_router(health_router, responses=PROBLEM_RESPONSES)
     app.include_router(metrics_router)

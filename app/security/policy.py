@@ -73,7 +73,16 @@ POLICY: dict[str, frozenset[Role]] = {
 
 
 # The only operations under /api/v1 that need no permission (the policy test enforces it).
-PUBLIC_OPERATIONS = frozenset({("POST", "/api/v1/auth/token")})
+PUBLIC_OPERATIONS = frozenset(
+    {
+        ("POST", "/api/v1/auth/token"),
+        # Browser sign-in and enrolment of a second factor: they check a password themselves.
+        ("GET", "/api/v1/auth/authorize"),
+        ("POST", "/api/v1/auth/authorize"),
+        ("POST", "/api/v1/auth/mfa/enrolment"),
+        ("POST", "/api/v1/auth/mfa/enrolment/confirm"),
+    }
+)
 
 
 def allowed(role: Role, permission: str) -> bool:
