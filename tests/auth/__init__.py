@@ -1,4 +1,4 @@
-"""Helpers of the sign-in tests: a registered frontend, a movable clock, the browser flow, TOTP."""
+"""Sign-in tests (MFA, authorization code with PKCE, sessions); helpers for the browser flow and TOTP."""
 
 import base64
 import hashlib
@@ -8,12 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
-import pytest
 from sqlalchemy import select
 
 from app import clock
 from app.audit.models import AuditEvent
-from app.config import get_settings
 from tests.access import PASSWORD, TOKEN_URL
 
 CLIENT_ID = "reintegrasi-web"
@@ -33,25 +31,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.offset += timedelta(**delta)
-
-
-@pytest.fixture
-def moved_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
-    monkeypatch.setattr(clock, "utcnow", moved.now)
-    return moved
-
-
-@pytest.fixture
-def frontend(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A registered frontend with two redirect URIs."""
-    monkeypatch.setattr(get_settings(), "oauth_clients", {CLIENT_ID: [REDIRECT_URI, OTHER_REDIRECT_URI]})
-    return CLIENT_ID
-
-
-@pytest.fixture
-def mfa_required(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(get_settings(), "mfa_required", True)
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -7,7 +7,7 @@ from app.auth.signin_models import MfaFactor, RecoveryCode
 from app.config import Settings, get_settings
 from app.security.policy import Role
 from tests.access import PASSWORD, bearer, password_grant, password_user, sign_in
-from tests.access.signin import actions, enrol, mfa_required, moved_clock, next_code  # noqa: F401
+from tests.auth import actions, enrol, next_code
 
 pytestmark = pytest.mark.usefixtures("mfa_required")
 
