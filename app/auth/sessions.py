@@ -76,7 +76,7 @@ async def _tokens(session: AsyncSession, auth_session: AuthSession) -> SessionTo
     return SessionTokens(access, int((expires_at - now).total_seconds()), refresh)
 
 
-async def refresh(session: AsyncSession, refresh_token: str, client_id: str | None) -> SessionTokens:
+async def refresh(session: AsyncSession, refresh_token: str, client_id: str) -> SessionTokens:
     """Rotate a refresh token; a used one revokes its whole session (reuse detection)."""
     now = clock.now()
     row = (
@@ -90,7 +90,7 @@ async def refresh(session: AsyncSession, refresh_token: str, client_id: str | No
     if row is None:
         raise InvalidGrant()
     token, auth_session, user = row
-    if client_id is not None and client_id != auth_session.client_id:
+    if client_id != auth_session.client_id:
         raise InvalidGrant()
     if token.used_at is not None or not await _mark_used(session, token.id, now):
         # Written after the request's rollback: the refusal must not undo the revocation.

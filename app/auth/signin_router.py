@@ -160,7 +160,7 @@ async def token_of_browser_grant(
 ) -> sessions.SessionTokens:
     """The token endpoint's authorization_code and refresh_token grants (public clients: client_id)."""
     if grant_type == "refresh_token":
-        if not refresh_token:
+        if not (refresh_token and client_id):
             raise InvalidGrant()
         return await sessions.refresh(session, refresh_token, client_id)
     if not (code and code_verifier and client_id and redirect_uri):

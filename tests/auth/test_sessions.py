@@ -25,7 +25,12 @@ async def test_a_refresh_token_rotates(client, session):
     assert rotated["refresh_token"] != first["refresh_token"]
     assert rotated["access_token"] != first["access_token"]
     assert await _me(client, rotated["access_token"]) == 200
-    assert (await refresh(client, rotated["refresh_token"])).status_code == 200
+    third = await refresh(client, rotated["refresh_token"])
+    assert third.status_code == 200
+    # Bound to its frontend: the same token from another client id, or none, is refused.
+    for other in ({"client_id": "aplikasi-lain"}, {}):
+        data = {"grant_type": "refresh_token", "refresh_token": third.json()["refresh_token"], **other}
+        assert (await client.post("/api/v1/auth/token", data=data)).status_code == 400
 
 
 async def test_a_reused_refresh_token_revokes_its_family(client, session):
