@@ -43,7 +43,7 @@ from app.coordination.schemas import (
     TotalsGroup,
 )
 from app.db import SessionDep
-from app.idempotency.service import Idempotency, IdempotencyDep
+from app.idempotency.deps import Idempotency, IdempotencyDep
 from app.pagination import Page, PageDep
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
