@@ -23,6 +23,7 @@ from app.agencies import service as agency_service
 from app.audit import service as audit
 from app.clock import OFFICE_TIMEZONE
 from app.conventions import check_version
+from app.coordination import events, queries
 from app.coordination import service as case_service
 from app.coordination.models import Coordination, Repatriation, RepatriationMember
 from app.coordination.schemas import (
@@ -45,7 +46,6 @@ from app.persons.transitions import Status
 from app.privacy import views
 from app.privacy.inventory import may_read
 from app.security.principal import Actor
-from app.webhooks import events as webhook_events
 
 # Dates of the journey are the city's (WITA): a departure at 01:00 WITA is on that WITA day.
 LOCAL_TZ = OFFICE_TIMEZONE
@@ -117,7 +117,7 @@ async def get(
     stmt = (
         select(Repatriation, Coordination)
         .join(Coordination, Coordination.id == Repatriation.coordination_id)
-        .where(Repatriation.id == batch_id, case_service.visible_cases(actor))
+        .where(Repatriation.id == batch_id, queries.readable(actor))
     )
     if for_update and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Repatriation)
@@ -213,7 +213,7 @@ async def list_batches(
     stmt = (
         select(Repatriation, Coordination)
         .join(Coordination, Coordination.id == Repatriation.coordination_id)
-        .where(case_service.visible_cases(actor))
+        .where(queries.readable(actor))
     )
     for column, value in (
         (Repatriation.coordination_id, f.coordination_id),
@@ -579,7 +579,7 @@ async def depart(
     persons = await _members(session, actor, batch)
     if not persons:
         raise EmptyBatch("A batch without members cannot depart.")
-    await webhook_events.repatriation_status_changed(session, batch, case, "departed")
+    await events.repatriation_status_changed(session, batch, case, "departed")
     batch.status, batch.departed_at = "departed", departed_at
     await session.flush()
     moved = await _move(
@@ -609,7 +609,7 @@ async def arrive(
     arrived_at = _when(data.arrived_at, "arrived_at")
     if batch.departed_at and arrived_at < batch.departed_at:
         raise InvalidInput([(("body", "arrived_at"), "is before the departure")])
-    await webhook_events.repatriation_status_changed(session, batch, case, "arrived")
+    await events.repatriation_status_changed(session, batch, case, "arrived")
     batch.status, batch.arrived_at = "arrived", arrived_at
     await session.flush()
     await audit.record(
@@ -629,7 +629,7 @@ async def handover(
     handed_over_at = _when(data.handed_over_at, "handed_over_at")
     if batch.arrived_at and handed_over_at < batch.arrived_at:
         raise InvalidInput([(("body", "handed_over_at"), "is before the arrival")])
-    await webhook_events.repatriation_status_changed(session, batch, case, "handed_over")
+    await events.repatriation_status_changed(session, batch, case, "handed_over")
     batch.status = "handed_over"
     batch.received_by_agency_id = data.received_by_agency_id
     batch.received_by_name = data.received_by_name
@@ -662,7 +662,7 @@ async def cancel(
 ) -> tuple[Repatriation, Coordination]:
     """Cancel a planned or departed batch: members who had left wait to return again."""
     batch, case = await _begin(session, actor, batch_id, "cancelled")
-    await webhook_events.repatriation_status_changed(session, batch, case, "cancelled")
+    await events.repatriation_status_changed(session, batch, case, "cancelled")
     batch.status, batch.cancelled_at, batch.cancel_reason = "cancelled", utcnow(), data.reason
     await session.flush()
     persons = await _members(session, actor, batch)

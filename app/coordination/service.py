@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agencies import service as agency_service
 from app.audit import service as audit
 from app.conventions import check_version
+from app.coordination import queries
 from app.coordination.models import Coordination, Correspondence, Repatriation, RepatriationMember
 from app.coordination.schemas import (
     CasePersonRead,
@@ -49,8 +50,6 @@ from app.security.principal import Actor
 from app.sites import service as site_service
 from app.sites.models import Site
 
-# What a counterpart agency sees of the persons of its cases.
-SHARED_STATUSES = (Status.awaiting_return, Status.repatriated, Status.handed_over)
 # Batches in these statuses still hold their members (a person is in at most one of them).
 ACTIVE_BATCH_STATUSES = ("planned", "departed", "arrived")
 
@@ -92,38 +91,6 @@ class CaseHasActiveBatches(Conflict):
 # --- visibility ---------------------------------------------------------------------------
 
 
-def visible_cases(actor: Actor) -> ColumnElement[bool]:
-    """The SQL condition for the cases `actor` may see: partners only those of their agency."""
-    if not actor.is_partner:
-        return true()
-    if actor.agency_id is None:
-        return false()
-    return Coordination.counterpart_agency_id == actor.agency_id
-
-
-def _in_batch_of(case_id: uuid.UUID) -> ColumnElement[bool]:
-    """The person travels (or travelled) in a batch of the case that was not cancelled."""
-    return exists().where(
-        RepatriationMember.person_id == Person.id,
-        RepatriationMember.repatriation_id == Repatriation.id,
-        Repatriation.coordination_id == case_id,
-        Repatriation.status != "cancelled",
-    )
-
-
-def case_persons(case: Coordination, actor: Actor) -> ColumnElement[bool]:
-    """The SQL condition for the persons of `case` that `actor` may see."""
-    from_region = and_(Person.site_id == case.site_id, Person.origin_region_code == case.region_code)
-    if not actor.is_partner:
-        return or_(from_region, _in_batch_of(case.id))
-    return and_(
-        Person.erased_at.is_(None),
-        # Partners never see a restricted person, not even as a member of a batch.
-        Person.restricted.is_(False),
-        or_(and_(from_region, Person.status.in_(SHARED_STATUSES)), _in_batch_of(case.id)),
-    )
-
-
 def person_ref(person_id: uuid.UUID, actor: Actor) -> uuid.UUID:
     """The id under which `actor` sees a person: partners their agency's pseudonym (as referrals do)."""
     if actor.is_partner:
@@ -136,7 +103,7 @@ async def get(
     session: AsyncSession, actor: Actor, case_id: uuid.UUID, *, for_update: bool = False
 ) -> Coordination:
     """The case if `actor` may see it; otherwise 404, whether or not it exists."""
-    stmt = select(Coordination).where(Coordination.id == case_id, visible_cases(actor))
+    stmt = select(Coordination).where(Coordination.id == case_id, queries.readable(actor))
     if for_update and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     case = await session.scalar(stmt)
@@ -147,7 +114,9 @@ async def get(
 
 async def require(session: AsyncSession, actor: Actor, case_id: uuid.UUID, field: str) -> Coordination:
     """The case named in a request body, else 422 naming the field."""
-    case = await session.scalar(select(Coordination).where(Coordination.id == case_id, visible_cases(actor)))
+    case = await session.scalar(
+        select(Coordination).where(Coordination.id == case_id, queries.readable(actor))
+    )
     if case is None:
         raise InvalidInput([(("body", field), "unknown coordination case")])
     return case
@@ -173,12 +142,14 @@ async def person_counts(
     if actor.is_partner:
         # Only what the counterpart sees person by person: no count of those who stay or declined.
         stmt = stmt.where(
-            Person.status.in_(SHARED_STATUSES), Person.erased_at.is_(None), Person.restricted.is_(False)
+            Person.status.in_(queries.SHARED_STATUSES),
+            Person.erased_at.is_(None),
+            Person.restricted.is_(False),
         )
     by_key: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(dict)
     for site_id, region_code, status, count in await session.execute(stmt):
         by_key[(site_id, region_code)][status] = count
-    shown = SHARED_STATUSES if actor.is_partner else tuple(Status)
+    shown = queries.SHARED_STATUSES if actor.is_partner else tuple(Status)
     return {
         c.id: {str(s): by_key.get((c.site_id, c.region_code), {}).get(s, 0) for s in shown} for c in cases
     }
@@ -222,7 +193,7 @@ async def list_cases(
     session: AsyncSession, actor: Actor, page: PageParams, f: CaseFilters
 ) -> tuple[Sequence[Coordination], str | None]:
     """A page of the cases `actor` may see."""
-    stmt = select(Coordination).where(visible_cases(actor))
+    stmt = select(Coordination).where(queries.readable(actor))
     for column, value in (
         (Coordination.site_id, f.site_id),
         (Coordination.region_code, f.region_code),
@@ -474,7 +445,7 @@ async def list_persons(
 ) -> tuple[list[CasePersonRead], str | None]:
     """A page of the case's persons that `actor` may see; restricted ones only under a purpose code."""
     case = await get(session, actor, case_id)
-    stmt = select(Person, _batch_of(case.id)).where(case_persons(case, actor))
+    stmt = select(Person, _batch_of(case.id)).where(queries.readable_persons(case, actor))
     if status is not None:
         stmt = stmt.where(Person.status == status)
     stmt = person_service.unrestricted_unless_lifted(stmt, actor)
@@ -498,7 +469,7 @@ async def _resolve(
     session: AsyncSession, actor: Actor, case: Coordination, ref: uuid.UUID
 ) -> uuid.UUID | None:
     """The real id behind `ref` among the persons of the case that `actor` may see."""
-    condition = case_persons(case, actor)
+    condition = queries.readable_persons(case, actor)
     if not actor.is_partner:
         return await session.scalar(select(Person.id).where(Person.id == ref, condition))
     # A pseudonym is a keyed hash and cannot be inverted; the case's visible persons are few
@@ -519,7 +490,9 @@ async def get_person(
     if person_id is not None:
         row = (
             await session.execute(
-                select(Person, _batch_of(case.id)).where(Person.id == person_id, case_persons(case, actor))
+                select(Person, _batch_of(case.id)).where(
+                    Person.id == person_id, queries.readable_persons(case, actor)
+                )
             )
         ).first()
     if row is None:

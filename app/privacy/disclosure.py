@@ -46,19 +46,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.coordination.models import Coordination
+from app.coordination.queries import SHARED_STATUSES
 from app.eligibility.compiler import compile_rule
 from app.eligibility.facts import local_today
 from app.eligibility.models import RuleSet
 from app.errors import Forbidden
 from app.persons.models import Person, Referral
-from app.persons.transitions import Status
 from app.security.policy import Role
 from app.security.principal import Actor
 from app.stats.suppression import THRESHOLD
 
 EXACT_ROLES = frozenset({Role.admin, Role.officer, Role.auditor})
-# The coordination service's statuses a counterpart reads person by person (kept equal by a test).
-SHARED_STATUSES = (Status.awaiting_return, Status.repatriated, Status.handed_over)
 STAT_TABLES = (
     "by_status",
     "by_origin_province",

@@ -11,7 +11,7 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, insert, select, true
@@ -292,6 +292,18 @@ class Subscriber:
     id: uuid.UUID
     agency_id: uuid.UUID | None
     event_types: frozenset[str]
+
+
+def agencies_of(subscribers: Sequence[Subscriber]) -> set[uuid.UUID]:
+    """The agencies with a subscription among `subscribers` (the staff ones have none)."""
+    return {s.agency_id for s in subscribers if s.agency_id is not None}
+
+
+def iso(value: datetime | date | None) -> str | None:
+    """A payload's dates as YYYY-MM-DD; instants in UTC, as the API writes them."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if value is None else value.isoformat()
 
 
 def forget_subscribers(session: AsyncSession | Session) -> None:
