@@ -1,4 +1,7 @@
-"""What each webhook event says, and to whom; the domain services call these in their transaction.
+"""What the persons, meetings and eligibility events say, and to whom; their services call these.
+
+Coordination builds its own (app/coordination/events.py); all queue through `service.enqueue`,
+and whether a queued delivery may still go out is asked at send time (app/webhooks/flows.py).
 
 Every event has a staff view (real ids) and, for each subscribing agency that may read the object
 through the API, that agency's view: the same fields, persons under the agency's pseudonymous id.
