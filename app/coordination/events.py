@@ -3,10 +3,19 @@
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.coordination import queries
 from app.coordination.models import Coordination, Repatriation
 from app.webhooks import service as webhooks
+
+
+async def _readable_by(session: AsyncSession, case: Coordination, agency_id: uuid.UUID) -> bool:
+    """Whether the partners of `agency_id` may read the case (the service's own condition)."""
+    readable = queries.readable(webhooks.as_partner(agency_id))
+    found = await session.scalar(select(Coordination.id).where(Coordination.id == case.id, readable))
+    return found is not None
 
 
 async def repatriation_status_changed(
@@ -23,7 +32,8 @@ async def repatriation_status_changed(
         "to_status": to_status,
     }
     views: dict[uuid.UUID | None, dict[str, Any]] = {None: data}
-    # A partner reads the cases its agency is the counterpart of (queries.readable), this one loaded.
-    if case.counterpart_agency_id in webhooks.agencies_of(subscribers):
-        views[case.counterpart_agency_id] = data
+    # Only the counterpart's partners may read a case: the one agency to ask queries.readable about.
+    agency_id = case.counterpart_agency_id
+    if agency_id in webhooks.agencies_of(subscribers) and await _readable_by(session, case, agency_id):
+        views[agency_id] = data
     await webhooks.enqueue(session, "repatriation.status_changed", subscribers, [views])

@@ -20,16 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import utcnow
 from app.meetings.models import Meeting
 from app.persons.models import Person, Referral
-from app.security.policy import Role
-from app.security.principal import Actor
 from app.webhooks import service
-
-
-def as_partner(agency_id: uuid.UUID) -> Actor:
-    """A partner of `agency_id`, to ask the domains' own visibility conditions what it may see."""
-    nobody = uuid.UUID(int=0)
-    return Actor(kind="system", id=nobody, role=Role.partner, agency_id=agency_id, token_id=nobody)
-
 
 # --- persons ------------------------------------------------------------------------------
 
@@ -128,7 +119,7 @@ async def meeting_seen_by(
 
     seen = []
     for agency_id in sorted(agencies):
-        visible = meeting_service.visible_to(as_partner(agency_id))
+        visible = meeting_service.visible_to(service.as_partner(agency_id))
         found = await session.scalar(select(Meeting.id).where(Meeting.id == meeting_id, visible))
         if found is not None:
             seen.append(agency_id)

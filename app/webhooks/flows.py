@@ -14,7 +14,8 @@ from app.coordination import queries as coordination_queries
 from app.coordination.models import Coordination
 from app.errors import AppError
 from app.persons import service as person_service
-from app.webhooks.events import as_partner, meeting_seen_by
+from app.webhooks.events import meeting_seen_by
+from app.webhooks.service import as_partner
 
 # Events whose point is to reach the agency after its access ended (they carry ids only).
 _ALWAYS_SENT = frozenset({"person.erased", "person.restricted"})

@@ -29,6 +29,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.ids import uuid7
 from app.pagination import PageParams, paginate_rows
 from app.security import crypto
+from app.security.policy import Role
 from app.security.principal import Actor
 from app.webhooks import targets
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -297,6 +298,12 @@ class Subscriber:
 def agencies_of(subscribers: Sequence[Subscriber]) -> set[uuid.UUID]:
     """The agencies with a subscription among `subscribers` (the staff ones have none)."""
     return {s.agency_id for s in subscribers if s.agency_id is not None}
+
+
+def as_partner(agency_id: uuid.UUID) -> Actor:
+    """A partner of `agency_id`, to ask the domains' own visibility conditions what it may see."""
+    nobody = uuid.UUID(int=0)
+    return Actor(kind="system", id=nobody, role=Role.partner, agency_id=agency_id, token_id=nobody)
 
 
 def iso(value: datetime | date | None) -> str | None:
