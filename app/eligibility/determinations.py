@@ -246,14 +246,9 @@ async def _first_changed(session: AsyncSession, run: DeterminationRun, change: C
 async def read_run_audited(
     session: AsyncSession, actor: Actor, program_id: uuid.UUID, run_id: uuid.UUID
 ) -> RunRead:
-    run = await session.scalar(
-        select(DeterminationRun).where(
-            DeterminationRun.id == run_id, DeterminationRun.program_id == program_id
-        )
-    )
-    if run is None:
-        await service.lookup_program(session, program_id)
-        raise RunNotFound(resource_type="determination_run", resource_id=run_id)
+    """One run's report; the ids of who changed (staff only) are audited."""
+    not_found = (RunNotFound, "determination_run")
+    run = await service.lookup_child(session, program_id, DeterminationRun, run_id, not_found)
     report = await _report(session, run, with_ids=actor.role in STAFF)
     if report.became_eligible_ids or report.became_ineligible_ids:
         await audit.record(

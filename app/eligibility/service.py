@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,8 @@ from app.eligibility.schemas import (
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pagination import PageParams, paginate_rows
 from app.security.principal import Actor
+
+Child = TypeVar("Child")
 
 
 class ProgramNotFound(NotFound):
@@ -135,15 +137,25 @@ def rule_set_ref(rule_set: RuleSet) -> RuleSetRef:
     return RuleSetRef(id=rule_set.id, version=rule_set.version, hash=rule_set.content_hash)
 
 
-async def lookup_rule_set(session: AsyncSession, program_id: uuid.UUID, rule_set_id: uuid.UUID) -> RuleSet:
-    """A rule set of the program, or 404 (for the program first, when it is the one missing)."""
-    rule_set = await session.scalar(
-        select(RuleSet).where(RuleSet.id == rule_set_id, RuleSet.program_id == program_id)
-    )
-    if rule_set is None:
+async def lookup_child(
+    session: AsyncSession,
+    program_id: uuid.UUID,
+    model: type[Child],
+    child_id: uuid.UUID,
+    not_found: tuple[type[NotFound], str],
+) -> Child:
+    """A rule set or run of the program, or 404 (`not_found`: class, resource type; the program's first)."""
+    child = await session.scalar(select(model).where(model.id == child_id, model.program_id == program_id))
+    if child is None:
         await lookup_program(session, program_id)
-        raise RuleSetNotFound(resource_type="rule_set", resource_id=rule_set_id)
-    return rule_set
+        error, resource_type = not_found
+        raise error(resource_type=resource_type, resource_id=child_id)
+    return child
+
+
+async def lookup_rule_set(session: AsyncSession, program_id: uuid.UUID, rule_set_id: uuid.UUID) -> RuleSet:
+    """A rule set of the program, or 404. Not audited."""
+    return await lookup_child(session, program_id, RuleSet, rule_set_id, (RuleSetNotFound, "rule_set"))
 
 
 async def create_rule_set(

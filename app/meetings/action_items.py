@@ -143,11 +143,6 @@ def _overdue(today: date) -> ColumnElement[bool]:
     )
 
 
-def local_today() -> date:
-    """Today in Kota Kupang (WITA): an item due today is overdue from local midnight on."""
-    return office_today()
-
-
 async def list_action_items(
     session: AsyncSession,
     actor: Actor,
@@ -172,7 +167,8 @@ async def list_action_items(
         if value is not None:
             stmt = stmt.where(column == value)
     if overdue is not None:
-        condition = _overdue(local_today())
+        # Today in Kota Kupang (WITA): an item due today is overdue from local midnight on.
+        condition = _overdue(office_today())
         stmt = stmt.where(condition if overdue else not_(condition))
     if due_before is not None:
         stmt = stmt.where(ActionItem.due_on < due_before)
