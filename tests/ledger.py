@@ -21,6 +21,8 @@ ADVERSARIAL = {
     "tests.security.test_replay_and_referral_end",
 }
 REQUESTS_BY_ROLE: Counter[str] = Counter()
+# What the suite checked: cells audited, rows, files and answers searched after erasure.
+FIGURES: Counter[str] = Counter()
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +47,15 @@ def _roles_by_header(callers: Any) -> dict[str, str]:
     }
 
 
-def summary() -> str:
-    """One line for the terminal summary."""
+_reported = False
+
+
+def report(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures, once per run (the security and the privacy folder both ask)."""
+    global _reported  # noqa: PLW0603 - one summary per run, whichever folder's hook comes first
+    if _reported or not (REQUESTS_BY_ROLE or FIGURES):
+        return
+    _reported = True
     counts = ", ".join(f"{role} {n}" for role, n in REQUESTS_BY_ROLE.most_common())
-    return f"adversarial requests by role: {counts} (total {sum(REQUESTS_BY_ROLE.values())})"
+    terminalreporter.write_line(f"adversarial requests by role: {counts} (total {REQUESTS_BY_ROLE.total()})")
+    terminalreporter.write_line("checked: " + ", ".join(f"{name} {n}" for name, n in FIGURES.items()))

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from app.db import Base
 from app.persons.models import Person
 from app.security.crypto import pseudonym
+from tests import ledger
 from tests.change_requests.helpers import decide, submitted
 from tests.coordination.helpers import make_batch, make_case, set_status
 from tests.factories import Callers
@@ -134,7 +135,7 @@ async def test_erasure_leaves_no_former_value_in_any_table(app, client, callers,
     assert "Zefanya" in await _every_row(app)  # the search finds what is there
     await _erase(client, callers, world["person"]["id"])
     rows = await _every_row(app)
-    print(f"\nafter erasure: {rows.count(chr(10)) + 1} rows of {len(Base.metadata.tables)} tables searched")
+    ledger.FIGURES["rows searched after erasure"] += rows.count(chr(10)) + 1
     assert leaks(rows) == []
 
 
@@ -149,13 +150,15 @@ async def test_erasure_leaves_no_former_value_in_the_database_files(app, client,
         path = Path(app.state.settings.database_url.split("///", 1)[1])
         files = [path, Path(f"{path}-wal")]
         found = {str(f): leaks(f.read_bytes()) for f in files if f.exists()}
+        ledger.FIGURES["SQLite files searched after erasure"] += len(found)
         assert found == {str(f): [] for f in files if f.exists()}
         assert all(ciphertext not in f.read_bytes() for f in files if f.exists())
         return
     url = backend.template_url.replace("postgresql+asyncpg://", "postgresql://")
     assert leaks(_pg_dump(url)) == []
+    ledger.FIGURES["pg_dumps searched after erasure"] += 1
     found = {name: leaks(f.read_bytes()) for name, f in table_files(url).items()}
-    print(f"\nafter erasure: pg_dump and {len(found)} relation files searched")
+    ledger.FIGURES["PostgreSQL relation files searched after erasure"] += len(found)
     assert {name: values for name, values in found.items() if values} == {}
     assert all(ciphertext not in f.read_bytes() for f in table_files(url).values())
 
@@ -241,7 +244,7 @@ async def test_no_endpoint_shows_a_former_value_after_erasure(app, client, calle
     ):
         response = await client.get(url, headers=callers.partner_b.headers)
         answers[f"partner {url}"] = leaks(response.text)
-    print(f"\nafter erasure: {len(answers)} answers searched for {len(FORMER_VALUES)} former values")
+    ledger.FIGURES["answers searched after erasure"] += len(answers)
     assert {where: found for where, found in answers.items() if found} == {}
 
 

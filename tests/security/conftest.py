@@ -1,4 +1,4 @@
-"""The security suite: the adversarial tests' requests are counted by role (tests/ledger.py)."""
+"""The security suite: the adversarial tests' requests and checks are counted (tests/ledger.py)."""
 
 import pytest
 
@@ -7,5 +7,4 @@ from tests.ledger import count_attacks  # noqa: F401 - an autouse fixture for th
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if ledger.REQUESTS_BY_ROLE:
-        terminalreporter.write_line(ledger.summary())
+    ledger.report(terminalreporter)
