@@ -12,14 +12,6 @@ import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
-# Cycles whose fix waits for another change, each named with it; a fixed one must leave the list.
-PENDING = {
-    # app/meetings/queries.py (meetings' readable statement, for the webhooks' audience).
-    frozenset({"app.meetings.service", "app.webhooks.events"}),
-    # A leaf eligibility query for the rule set in force, which disclosure control reads.
-    frozenset({"app.eligibility.service", "app.privacy.disclosure"}),
-}
-
 
 def import_cycles(package: str) -> list[list[str]]:
     """One shortest cycle through each direct import that lies on a cycle, as a chain of modules."""
@@ -35,10 +27,7 @@ def import_cycles(package: str) -> list[list[str]]:
 
 def test_app_has_no_import_cycle() -> None:
     cycles = import_cycles("app")
-    new = [c for c in cycles if not any(set(c) <= pending for pending in PENDING)]
-    assert not new, "import cycles in app/:\n" + "\n".join(" -> ".join(c) for c in new)
-    gone = [sorted(p) for p in PENDING if not any(set(c) <= p for c in cycles)]
-    assert not gone, f"no longer a cycle, remove from PENDING: {gone}"
+    assert not cycles, "import cycles in app/:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
 def test_every_folder_of_app_is_a_regular_package() -> None:

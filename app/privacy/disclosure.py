@@ -50,6 +50,7 @@ from app.coordination.queries import SHARED_STATUSES
 from app.eligibility.compiler import compile_rule
 from app.eligibility.facts import local_today
 from app.eligibility.models import RuleSet
+from app.eligibility.service import in_force
 from app.errors import Forbidden
 from app.persons.models import Person, Referral
 from app.security.policy import Role
@@ -272,9 +273,6 @@ def _known_to_partners() -> ColumnElement[bool]:
 
 
 async def _rules(session: AsyncSession, as_of: date) -> tuple[list[RuleSet], dict[str, str | None]]:
-    # Imported here: the eligibility service routes its own counts through this module.
-    from app.eligibility.service import in_force  # noqa: PLC0415
-
     rule_sets = list(await session.scalars(select(RuleSet).order_by(RuleSet.id)))
     current: dict[uuid.UUID, str | None] = {}
     for program_id in {r.program_id for r in rule_sets}:

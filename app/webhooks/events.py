@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.meetings.models import Meeting
+from app.meetings import queries as meeting_queries
 from app.persons.models import Person, Referral
 from app.webhooks import service
 
@@ -111,21 +111,6 @@ async def person_restricted(session: AsyncSession, person: Person) -> None:
 # --- meetings -----------------------------------------------------------------------------
 
 
-async def meeting_seen_by(
-    session: AsyncSession, meeting_id: uuid.UUID, agencies: set[uuid.UUID]
-) -> list[uuid.UUID]:
-    """The agencies among `agencies` that may see the meeting (the meetings service's own condition)."""
-    from app.meetings import service as meeting_service  # noqa: PLC0415 - it calls this module
-
-    seen = []
-    for agency_id in sorted(agencies):
-        visible = meeting_service.visible_to(service.as_partner(agency_id))
-        found = await session.scalar(select(Meeting.id).where(Meeting.id == meeting_id, visible))
-        if found is not None:
-            seen.append(agency_id)
-    return seen
-
-
 async def _to_meeting_audience(
     session: AsyncSession, event_type: str, meeting_id: uuid.UUID, data: dict[str, Any]
 ) -> None:
@@ -133,7 +118,9 @@ async def _to_meeting_audience(
     if not subscribers:
         return
     views: dict[uuid.UUID | None, dict[str, Any]] = {None: data}
-    for agency_id in await meeting_seen_by(session, meeting_id, service.agencies_of(subscribers)):
+    for agency_id in await meeting_queries.agencies_reading(
+        session, meeting_id, service.agencies_of(subscribers)
+    ):
         views[agency_id] = data
     await service.enqueue(session, event_type, subscribers, [views])
 

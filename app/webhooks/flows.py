@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.coordination import queries as coordination_queries
 from app.coordination.models import Coordination
 from app.errors import AppError
+from app.meetings import queries as meeting_queries
 from app.persons import service as person_service
-from app.webhooks.events import meeting_seen_by
 from app.webhooks.service import as_partner
 
 # Events whose point is to reach the agency after its access ended (they carry ids only).
@@ -47,7 +47,7 @@ async def _meeting_readable(session: AsyncSession, agency_id: uuid.UUID, data: d
         meeting_id = uuid.UUID(str(data.get("meeting_id")))
     except ValueError:
         return False
-    return bool(await meeting_seen_by(session, meeting_id, {agency_id}))
+    return bool(await meeting_queries.agencies_reading(session, meeting_id, {agency_id}))
 
 
 _READABLE = {
