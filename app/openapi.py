@@ -327,14 +327,17 @@ def _declare_errors(path: str, method: str, operation: Schema) -> None:
     """Each error status named, with the problem schema; no catch-all `default`."""
     responses = operation.setdefault("responses", {})
     responses.pop("default", None)
-    for status in sorted(_error_statuses(path, method, operation)):
+    declared_here = {int(s) for s in responses if s[0] in "45"}  # by the router, e.g. the import's 413
+    for status in sorted(_error_statuses(path, method, operation) | declared_here):
         declared = responses.setdefault(str(status), {})
         if declared.get("description") in {None, "Validation Error"}:  # FastAPI's words
             declared["description"] = _ERROR_DESCRIPTIONS[status]
         content = declared.pop("content", {})
-        schema = "ImportProblem" if status == 422 and _is_import(operation) else "Problem"
+        schema: Schema = {"$ref": COMPONENTS + "Problem"}
+        if status == 422 and _is_import(operation):  # the file's row errors, or a bad parameter
+            schema = {"anyOf": [{"$ref": COMPONENTS + "ImportProblem"}, schema]}
         content.pop("application/json", None)  # FastAPI's HTTPValidationError: never sent
-        declared["content"] = content | {PROBLEM_JSON: {"schema": {"$ref": COMPONENTS + schema}}}
+        declared["content"] = content | {PROBLEM_JSON: {"schema": schema}}
         if status in {429, 503}:
             declared["headers"] = {"Retry-After": _HEADERS["Retry-After"]}
         declared["description"] += _problem_type_list(status)
