@@ -53,9 +53,11 @@ DESCRIPTION = """
 The system of record for closing a lokalisasi: coordination meetings, agencies, the registry of
 persons, origin-region coordination and the fund's eligibility rules.
 
-Sign in at `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`. Errors are
-RFC 9457 `application/problem+json`. Lists are cursor-paginated. Changes need `If-Match`;
-creations accept `Idempotency-Key`.
+Sign in at `POST /api/v1/auth/token` (people: the password grant; partner systems: client
+credentials) and send `Authorization: Bearer <token>`. Errors are RFC 9457
+`application/problem+json`; each problem's `type` is a page that explains it (`GET /problems`).
+Lists are cursor-paginated. Changes need `If-Match`; creations accept `Idempotency-Key`.
+Operation ids are the route names (`list_persons`, `create_meeting`) and stay stable.
 """
 
 

@@ -222,15 +222,21 @@ def _name_enums(document: Schema) -> None:
 
 def _inline_enums(schema: Schema) -> Iterator[tuple[str, tuple[str, ...]]]:
     """(property, values) of each string enum written inside a component's properties."""
-    found: list[tuple[str, tuple[str, ...]]] = []
     for prop, sub in schema.get("properties", {}).items():
-
-        def visit(node: Schema, prop: str = prop) -> None:
+        for node in _nodes(sub):
             if node.get("type") == "string" and "enum" in node:
-                found.append((prop, tuple(node["enum"])))
+                yield prop, tuple(node["enum"])
 
-        _walk(sub, lambda node, v=visit: v(node))
-    return iter(found)
+
+def _nodes(node: Any) -> Iterator[Schema]:
+    """Every schema object in `node`, itself included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _nodes(item)
+    elif isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
 
 
 def _stem(component: str) -> str:
@@ -241,8 +247,8 @@ def _drop_unused(document: Schema) -> None:
     """Remove components nothing refers to (FastAPI's validation error model, never sent)."""
     schemas = document["components"]["schemas"]
     while True:
-        text = str(document["paths"]) + str({k: v for k, v in document["components"].items()})
-        unused = [name for name in schemas if f"'{COMPONENTS}{name}'" not in text]
+        used = {n["$ref"] for n in _nodes([document["paths"], document["components"]]) if "$ref" in n}
+        unused = [name for name in schemas if COMPONENTS + name not in used]
         if not unused:
             return
         for name in unused:
