@@ -67,7 +67,7 @@ async def update_client(
 
 
 @router.post("/{client_pk}/secret", response_model=ClientWithSecret)
-async def rotate_secret(
+async def rotate_client_secret(
     client_pk: uuid.UUID, session: SessionDep, actor: Permitted("clients:manage"), response: Response
 ) -> ClientWithSecret:
     """Issue a new secret (shown once); the old secret and its tokens stop working."""

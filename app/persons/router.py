@@ -17,6 +17,7 @@ from app.persons import imports as import_service
 from app.persons.schemas import (
     AnyPersonRead,
     ChangeRead,
+    DataExport,
     ImportReport,
     PersonCreate,
     PersonRead,
@@ -275,7 +276,7 @@ async def access_log(
     return Page(items=[AuditEventRead.model_validate(e) for e in events], next_cursor=cursor)
 
 
-@router.get("/{person_id}/data-export")
+@router.get("/{person_id}/data-export", response_model=DataExport)
 async def data_export(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
 ) -> Response:

@@ -125,7 +125,7 @@ async def delete_webhook(
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=SecretRead)
-async def rotate_secret(
+async def rotate_webhook_secret(
     webhook_id: uuid.UUID, session: SessionDep, actor: Permitted("webhooks:manage"), response: Response
 ) -> SecretRead:
     """Replace the signing secret; the new one is shown this once and signs every message from now."""
