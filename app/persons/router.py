@@ -10,13 +10,14 @@ from fastapi.responses import StreamingResponse
 from app.audit.schemas import AuditEventRead
 from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.persons import csv_io, driver_reads, presenter, service
 from app.persons import imports as import_service
 from app.persons.schemas import (
     AnyPersonRead,
     ChangeRead,
+    DataExport,
     ImportReport,
     PersonCreate,
     PersonRead,
@@ -275,7 +276,7 @@ async def access_log(
     return Page(items=[AuditEventRead.model_validate(e) for e in events], next_cursor=cursor)
 
 
-@router.get("/{person_id}/data-export")
+@router.get("/{person_id}/data-export", response_model=DataExport)
 async def data_export(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
 ) -> Response:
