@@ -255,14 +255,25 @@ def _drop_unused(document: Schema) -> None:
             del schemas[name]
 
 
+# The sign-in page of the authorization-code flow: a browser page, not an operation of the API.
+AUTHORIZATION_URL = "/api/v1/auth/authorize"
+
+
 def _security(document: Schema) -> None:
     """One OAuth2 scheme with both grants the token endpoint takes: people's and systems'."""
     document["components"]["securitySchemes"] = {
         SECURITY_SCHEME: {
             "type": "oauth2",
-            "description": "People sign in with the password grant; partner systems with client "
-            "credentials (an API client's id and secret). Both at the same token URL.",
+            "description": "A browser frontend signs people in with the authorization code and PKCE "
+            "(S256); scripts with the password grant (off by default in production); partner systems "
+            "with client credentials (an API client's id and secret). All at the same token URL.",
             "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": AUTHORIZATION_URL,
+                    "tokenUrl": TOKEN_URL,
+                    "refreshUrl": TOKEN_URL,
+                    "scopes": {},
+                },
                 "password": {"tokenUrl": TOKEN_URL, "scopes": {}},
                 "clientCredentials": {"tokenUrl": TOKEN_URL, "scopes": {}},
             },

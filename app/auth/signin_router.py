@@ -97,7 +97,8 @@ def _checked_request(
     return params | ({"state": state} if state is not None else {})
 
 
-@router.get("/authorize", response_class=HTMLResponse, response_model=None)
+# Browser pages of the authorization-code flow: the document names them in its OAuth2 scheme.
+@router.get("/authorize", response_class=HTMLResponse, response_model=None, include_in_schema=False)
 async def authorize_page(
     response_type: str | None = None,
     client_id: str | None = None,
@@ -113,7 +114,13 @@ async def authorize_page(
     return checked if isinstance(checked, RedirectResponse) else HTMLResponse(_form(checked))
 
 
-@router.post("/authorize", response_class=RedirectResponse, status_code=303, response_model=None)
+@router.post(
+    "/authorize",
+    response_class=RedirectResponse,
+    status_code=303,
+    response_model=None,
+    include_in_schema=False,
+)
 async def authorize(
     session: SessionDep,
     username: Text = None,

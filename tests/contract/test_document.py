@@ -149,8 +149,9 @@ def test_both_oauth2_flows_are_declared(document):
     schemes = document["components"]["securitySchemes"]
     assert list(schemes) == ["OAuth2"]
     flows = schemes["OAuth2"]["flows"]
-    assert set(flows) == {"password", "clientCredentials"}
+    assert set(flows) == {"authorizationCode", "password", "clientCredentials"}
     assert {f["tokenUrl"] for f in flows.values()} == {"/api/v1/auth/token"}
+    assert flows["authorizationCode"]["authorizationUrl"] == "/api/v1/auth/authorize"
     secured = [op["security"] for _, _, op in _operations(document) if "security" in op]
     assert secured and all(s == [{"OAuth2": []}] for s in secured)
 
