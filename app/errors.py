@@ -384,25 +384,23 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 
 
 async def _driver_error(request: Request, exc: Exception) -> Response:
-    """A bare driver error: unreachable database 503; data exception (class 22) 422; else 500."""
-    assert isinstance(exc, DBAPIError)
-    if exc.connection_invalidated or retry_later(_sqlstate(exc)):
-        return await _database_unavailable(request, exc)
+    """A driver error, through SQLAlchemy (DBAPIError) or raised on the driver connection itself
+    (asyncpg, app/db_driver.py): unreachable database 503; a refused value 422; else 500."""
+    if isinstance(exc, DBAPIError):
+        sqlstate, lost, name = _sqlstate(exc), exc.connection_invalidated, type(exc.orig).__name__
+    else:
+        sqlstate, lost, name = (
+            getattr(exc, "sqlstate", None),
+            isinstance(exc, asyncpg.InterfaceError),
+            type(exc).__name__,
+        )
+    # asyncpg's DataError (a value it could not encode) is an InterfaceError: before `lost`.
     # asyncpg raises some data exceptions (e.g. a NUL byte in a text value) as a bare DBAPIError.
-    if (_sqlstate(exc) or "").startswith("22"):
-        return await _data_error(request, exc)
-    log.error("database error", extra={"error": type(exc.orig).__name__, "sqlstate": _sqlstate(exc)})
-    return _internal_error(request)
-
-
-async def _asyncpg_error(request: Request, exc: Exception) -> Response:
-    """`_driver_error` for errors raised on the driver connection itself (app/db_driver.py)."""
-    sqlstate = getattr(exc, "sqlstate", None)
     if isinstance(exc, asyncpg.exceptions.DataError) or (sqlstate or "").startswith("22"):
-        return await _data_error(request, exc)  # DataError: a value the driver could not encode
-    if isinstance(exc, asyncpg.InterfaceError) or retry_later(sqlstate):
+        return await _data_error(request, exc)
+    if lost or retry_later(sqlstate):
         return await _database_unavailable(request, exc)
-    log.error("database error", extra={"error": type(exc).__name__, "sqlstate": sqlstate})
+    log.error("database error", extra={"error": name, "sqlstate": sqlstate})
     return _internal_error(request)
 
 
@@ -444,7 +442,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(DBAPIError, _driver_error)
-    app.add_exception_handler(asyncpg.PostgresError, _asyncpg_error)
-    app.add_exception_handler(asyncpg.InterfaceError, _asyncpg_error)
+    app.add_exception_handler(asyncpg.PostgresError, _driver_error)
+    app.add_exception_handler(asyncpg.InterfaceError, _driver_error)
     app.add_exception_handler(OSError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -101,11 +101,18 @@ def keyset_query(stmt: Select[Any], id_column: Any, params: PageParams) -> tuple
 
     Named parameters: the driver reads compile one statement for every page (app.db_driver).
     """
+    values = keyset_values(id_column, params)
+    if params.after is not None:
+        stmt = stmt.where(id_column > bindparam("page_after", values["page_after"], type_=id_column.type))
+    return stmt.order_by(id_column).limit(bindparam("page_limit", values["page_limit"])), values
+
+
+def keyset_values(id_column: Any, params: PageParams) -> dict[str, Any]:
+    """The values of `keyset_query`'s named parameters (`page_after` only after a cursor)."""
     values: dict[str, Any] = {"page_limit": params.limit + 1}
     if params.after is not None:
         values["page_after"] = _after_key(params.after, id_column)
-        stmt = stmt.where(id_column > bindparam("page_after", values["page_after"], type_=id_column.type))
-    return stmt.order_by(id_column).limit(bindparam("page_limit", values["page_limit"])), values
+    return values
 
 
 def cut_page(

@@ -3,10 +3,10 @@
 Raw Starlette + an asyncpg pool + orjson: the practical limit of a Python ASGI service for these
 endpoints on this machine. The benchmark reports the API as a ratio to it, measured side by side.
 Adapted from shared/bench/limit_app.py to our schema. Per request it runs, in one transaction,
-exactly the statements the API runs for an officer on PostgreSQL (app.persons.driver_reads; the
+exactly the statements the API runs for an officer on PostgreSQL (app.persons.reader; the
 SQL text is SQLAlchemy's, and tests/test_bench_reference.py checks it against the app's):
 resolve the bearer token (app.auth.service.RESOLVE), select the person with its active referrals
-(service.find_query) or a page (service.page_query), insert the audit event into audit_events with
+(queries.one) or a page (queries.page), insert the audit event into audit_events with
 every column app.audit.service.record writes, for a page select the active referrals, commit.
 It answers with the same JSON body (NIK and KK decrypted, as an officer sees them).
 
@@ -25,6 +25,7 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import asyncpg
 import orjson
@@ -66,7 +67,7 @@ REFERRAL_COLUMNS = (
     "referrals.person_id, referrals.agency_id, referrals.pseudonym, referrals.reason,"
     " referrals.referred_at, referrals.referred_by, referrals.ended_at"
 )
-# One person with its active referrals, in one query (app.persons.service.find_query).
+# One person with its active referrals, in one query (app.persons.queries.one).
 ONE_SQL = (
     PERSON_COLUMNS + ", " + REFERRAL_COLUMNS + " \nFROM persons LEFT OUTER JOIN referrals"
     " ON referrals.person_id = persons.id AND referrals.ended_at IS NULL \n"
@@ -80,12 +81,18 @@ PAGE_AFTER_SQL = (
     PERSON_COLUMNS + ", NULL AS anon_1 \nFROM persons \n"
     "WHERE persons.restricted IS false AND persons.id > $1::UUID ORDER BY persons.id \n LIMIT $2::INTEGER"
 )
-# The active referrals of a page (app.persons.driver_reads.ACTIVE_REFERRALS).
-REFERRALS_SQL = (
-    "SELECT " + REFERRAL_COLUMNS + " \nFROM referrals \n"
-    "WHERE referrals.person_id = ANY ($1::UUID[]) AND referrals.ended_at IS NULL"
-    " ORDER BY referrals.referred_at"
-)
+
+
+@cache
+def referrals_sql(count: int) -> str:
+    """The active referrals of a page of `count` persons (app.persons.queries.active_referrals)."""
+    return (
+        "SELECT " + REFERRAL_COLUMNS + " \nFROM referrals \n"
+        "WHERE referrals.person_id IN (" + ", ".join(f"${i}::UUID" for i in range(1, count + 1)) + ")"
+        " AND referrals.ended_at IS NULL ORDER BY referrals.referred_at"
+    )
+
+
 AUDIT_SQL = (
     "INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_role, agency_id, action,"
     " resource_type, resource_id, person_ids, request_id, correlation_id, client_ip, peer_ip, outcome,"
@@ -212,7 +219,7 @@ async def audit(con: asyncpg.Connection, request, owner: asyncpg.Record, action:
 async def referrals_of(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
     found: dict[uuid.UUID, list] = {i: [] for i in ids}
     if ids:
-        for r in await con.fetch(REFERRALS_SQL, ids):
+        for r in await con.fetch(referrals_sql(len(ids)), *ids):
             found[r["person_id"]].append(r)
     return found
 

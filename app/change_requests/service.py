@@ -25,6 +25,7 @@ from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.ids import uuid7
 from app.pagination import PageParams, paginate_rows
+from app.persons import queries as person_queries
 from app.persons import service as person_service
 from app.persons.models import Person, Referral
 from app.persons.schemas import PersonUpdate
@@ -65,7 +66,9 @@ def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
         return stmt
     if actor.agency_id is None:
         return stmt.where(false())
-    person_seen = person_service.visible(select(Person.id), actor).where(Person.id == ChangeRequest.person_id)
+    person_seen = person_queries.readable(actor, select(Person.id)).where(
+        Person.id == ChangeRequest.person_id
+    )
     return stmt.where(ChangeRequest.agency_id == actor.agency_id, person_seen.exists())
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from http import HTTPStatus
 from types import ModuleType
-from typing import Any
+from typing import Any, get_args
 
-# Not re-exported by pydantic_core, but the one list of every error type with its English template.
-from pydantic_core._pydantic_core import list_all_errors
+from pydantic_core import PydanticKnownError
+from pydantic_core.core_schema import ErrorType
 
 FIELD = "{}"
 # A ValueError/assertion of a validator: pydantic's message is "Value error, <the app's message>".
@@ -45,8 +45,30 @@ def _pydantic_pattern(template: str) -> re.Pattern[str]:
 
 @cache
 def pydantic_templates() -> dict[str, str]:
-    """pydantic's English message template of every error type."""
-    return {e["type"]: e["message_template_python"] for e in list_all_errors()}
+    """pydantic's English message template of every error type (`ErrorType` lists them all)."""
+    return {kind: _template(kind) for kind in get_args(ErrorType)}
+
+
+# The context field a known error refused: missing ("'ge' required in context") or of another type.
+_CONTEXT_FIELD = re.compile(r"'(\w+)'")
+
+
+def _template(kind: str) -> str:
+    """The template of a known error, read from one built with placeholder context values.
+
+    Each error type wants its own context fields, a text or a number: a field it refuses is added
+    as text, then tried as a number. The public API has no list of them.
+    """
+    context: dict[str, Any] = {}
+    for _ in range(16):
+        try:
+            return PydanticKnownError(kind, context or None).message_template  # type: ignore[arg-type]
+        except TypeError as exc:
+            refused = _CONTEXT_FIELD.search(str(exc))
+            if refused is None or context.get(refused[1]) == 0:
+                raise
+            context[refused[1]] = "" if refused[1] not in context else 0
+    raise LookupError(f"no context makes a {kind} error")
 
 
 @cache

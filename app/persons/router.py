@@ -12,8 +12,10 @@ from app.conventions import IfMatchDep, etag, json_response, plain_json, set_eta
 from app.db import SessionDep, utcnow
 from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
-from app.persons import csv_io, driver_reads, presenter, service
+from app.persons import csv_io, presenter, service
 from app.persons import imports as import_service
+from app.persons.queries import PersonFilters
+from app.persons.reader import SessionPersonReader, reader_for
 from app.persons.schemas import (
     AnyPersonRead,
     ChangeRead,
@@ -27,7 +29,7 @@ from app.persons.schemas import (
     RestrictionCreate,
     StatusChange,
 )
-from app.persons.service import Found, PersonFilters
+from app.persons.service import Found
 from app.persons.transitions import Status
 from app.privacy import flows as privacy_flows
 from app.privacy import service as privacy_service
@@ -73,12 +75,10 @@ FiltersDep = Annotated[PersonFilters, Depends(_filters)]
 async def _view(
     session: SessionDep, actor: Actor, found: Found, warnings: list[str] | None = None
 ) -> AnyPersonRead:
-    if actor.is_partner:
-        referrals = {}
-    elif found.referrals is not None:
+    if found.referrals is not None:
         referrals = {found.person.id: found.referrals}
     else:
-        referrals = await service.active_referrals(session, [found.person.id])
+        referrals = await SessionPersonReader(session, actor).active_referrals([found.person.id])
     return presenter.present(found, actor, referrals, warnings)
 
 
@@ -86,18 +86,10 @@ async def _view(
 async def list_persons(read: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep) -> Response:
     """List the persons you may see; restricted records only for staff naming a purpose (X-Purpose)."""
     async with read as access:
-        actor = access.actor
-        if access.driver is not None:
-            found, cursor = await driver_reads.list_persons(access.driver, actor, page, filters)
-            referrals = (
-                {} if actor.is_partner else await driver_reads.active_referrals(access.driver, _ids(found))
-            )
-        else:
-            found, cursor = await service.list_persons(access.session, actor, page, filters)
-            referrals = (
-                {} if actor.is_partner else await service.active_referrals(access.session, _ids(found))
-            )
-    return _page(found, cursor, actor, referrals)
+        persons = reader_for(access)
+        found, cursor = await persons.page(page, filters)
+        referrals = await persons.active_referrals(_ids(found))
+    return _page(found, cursor, access.actor, referrals)
 
 
 @router.post("/search", response_model=Page[AnyPersonRead])
@@ -107,9 +99,9 @@ async def search_persons(
     """GET /persons with the filters in the body: the one way to look a person up by NIK."""
     # The same query, view and audit event as the list; on the session, so that the caller is
     # checked before the body and an anonymous caller is 401 whatever it sends.
-    found, cursor = await service.list_persons(session, actor, page, PersonFilters(**body.model_dump()))
-    referrals = {} if actor.is_partner else await service.active_referrals(session, _ids(found))
-    return _page(found, cursor, actor, referrals)
+    persons = SessionPersonReader(session, actor)
+    found, cursor = await persons.page(page, PersonFilters(**body.model_dump()))
+    return _page(found, cursor, actor, await persons.active_referrals(_ids(found)))
 
 
 def _ids(found: list[Found]) -> list[uuid.UUID]:
@@ -193,10 +185,7 @@ async def import_csv(
 async def get_person(person_id: PersonRef, read: ReadPermitted("persons:read")) -> Response:
     """One person, as your role may see it (the read is audited)."""
     async with read as access:
-        if access.driver is not None:
-            found = await driver_reads.get(access.driver, access.actor, person_id)
-        else:
-            found = await service.get(access.session, access.actor, person_id)
+        found = await reader_for(access).get(person_id)
     view = presenter.fields(found, access.actor, {found.person.id: found.referrals or []})
     return json_response(plain_json(view), headers={"ETag": etag(found.person.version)})
 
@@ -281,7 +270,7 @@ async def data_export(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
 ) -> Response:
     """The data subject's copy (UU PDP): the record, its history and its access log, as JSON."""
-    found = await service.get(session, actor, person_id)
+    found = await SessionPersonReader(session, actor).get(person_id)
     changes = await service.history(session, actor, person_id)
     events = await service.all_access_events(session, found.person.id)
     document = {

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, false, func, select
+from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.agencies import service as agency_service
 from app.audit import service as audit
@@ -22,12 +21,14 @@ from app.conventions import check_version
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.ids import uuid7
-from app.pagination import PageParams, paginate_rows
+from app.pagination import PageParams
 from app.persons import nik as nik_rules
+from app.persons import queries
 from app.persons.models import Person, PersonChange, Referral
+from app.persons.queries import PersonFilters
+from app.persons.queries import unrestricted_unless_lifted as unrestricted_unless_lifted  # re-export
 from app.persons.schemas import PersonCreate, PersonUpdate
 from app.persons.transitions import allowed_targets, is_allowed
-from app.privacy.inventory import may_read
 from app.privacy.purpose import PURPOSE_CODES
 from app.privacy.views import MASKED_IN_HISTORY
 from app.regions import service as region_service
@@ -69,36 +70,6 @@ class Found:
     referrals: list[Referral] | None = None
 
 
-def visible(stmt: Select[Any], actor: Actor) -> Select[Any]:
-    """Limit a query on persons to what `actor` may see (partners: active referrals to their agency)."""
-    if not actor.is_partner:
-        return stmt
-    # A named parameter: the driver reads compile this once for every partner (app.persons.driver_reads).
-    return stmt.join(
-        Referral,
-        (Referral.person_id == Person.id)
-        & (
-            Referral.agency_id
-            == bindparam("viewer_agency_id", actor.agency_id, type_=Referral.agency_id.type)
-        )
-        & Referral.ended_at.is_(None),
-    )
-
-
-def find_query(actor: Actor, ref: Any, *, with_referrals: bool) -> Select[Any]:
-    """The query behind `find`: rows of (person, referral); `ref` a value or a bind parameter."""
-    if actor.is_partner:
-        return visible(select(Person, Referral), actor).where(Referral.pseudonym == ref)
-    if with_referrals:
-        return (
-            select(Person, Referral)
-            .outerjoin(Referral, (Referral.person_id == Person.id) & Referral.ended_at.is_(None))
-            .where(Person.id == ref)
-            .order_by(Referral.referred_at)
-        )
-    return select(Person, None).where(Person.id == ref)
-
-
 def restriction_refused(actor: Actor, person: Any, ref: Any, resource_type: str = "person") -> None:
     """The one rule of restricted records: 404 to partners, 403 to staff who name no purpose code."""
     if not person.restricted or actor.lifts_restriction:
@@ -111,11 +82,6 @@ def restriction_refused(actor: Actor, person: Any, ref: Any, resource_type: str 
         resource_type=resource_type,
         resource_id=ref,
     )
-
-
-def unrestricted_unless_lifted(stmt: Select[Any], actor: Actor) -> Select[Any]:
-    """`stmt` on persons without restricted ones, unless staff named a purpose (the rule of lists)."""
-    return stmt if actor.lifts_restriction else stmt.where(Person.restricted.is_(False))
 
 
 def break_glass_event(actor: Actor, persons: Iterable[Any]) -> dict[str, Any] | None:
@@ -164,7 +130,7 @@ async def find(
     for staff whose request names a purpose code (X-Purpose), audited as a break-the-glass read.
     `with_referrals` loads a staff reader's view of the active referrals in the same query.
     """
-    stmt = find_query(actor, ref, with_referrals=with_referrals)
+    stmt = queries.one(actor, ref, with_referrals=with_referrals)
     if for_update and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Person)
     rows = (await session.execute(stmt)).all()
@@ -434,13 +400,6 @@ async def history(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> Sequen
     return changes.all()
 
 
-async def get(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> Found:
-    """Read one person (with its active referrals for staff); the read is audited."""
-    found = await find(session, actor, ref, with_referrals=True)
-    await audit.record(session, actor, **read_event(found, ref, actor.purpose))
-    return found
-
-
 def read_event(found: Found, ref: uuid.UUID, reason: str | None) -> dict[str, Any]:
     """The audit event of reading one person."""
     return {
@@ -452,93 +411,6 @@ def read_event(found: Found, ref: uuid.UUID, reason: str | None) -> dict[str, An
     }
 
 
-@dataclass
-class PersonFilters:
-    site_id: uuid.UUID | None = None
-    status: str | None = None
-    origin_region_code: str | None = None
-    origin_province_code: str | None = None
-    domicile_region_code: str | None = None
-    identity_verified: bool | None = None
-    referred_agency_id: uuid.UUID | None = None
-    q: str | None = None
-    nik: str | None = None
-    updated_since: datetime | None = None
-
-
-def _like_escaped(text: str) -> str:
-    """`text` matched literally by LIKE: its `%` and `_` are not wildcards."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _filtered(stmt: Select[Any], f: PersonFilters) -> tuple[Select[Any], dict[str, Any]]:
-    """`stmt` narrowed by the filters given, and the values of its named parameters.
-
-    Named parameters: the driver reads compile one statement per set of filters given.
-    """
-    params: dict[str, Any] = {}
-
-    def param(name: str, value: Any, column: Any) -> Any:
-        params[name] = value
-        # The column's type, not one guessed from the value: UTCDateTime converts to UTC first.
-        return bindparam(name, value, type_=column.type)
-
-    for column, value in (
-        (Person.site_id, f.site_id),
-        (Person.status, f.status),
-        (Person.origin_region_code, f.origin_region_code),
-        (Person.domicile_region_code, f.domicile_region_code),
-        (Person.identity_verified, f.identity_verified),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == param(f"filter_{column.key}", value, column))
-    if f.origin_province_code:
-        prefix = param("filter_origin_province", f.origin_province_code + ".", Person.origin_region_code)
-        stmt = stmt.where(Person.origin_region_code.startswith(prefix))
-    if f.referred_agency_id:
-        # An alias: a partner's query already joins its own referral, which must not correlate here.
-        other = aliased(Referral)
-        stmt = stmt.where(
-            select(other.person_id)
-            .where(
-                other.person_id == Person.id,
-                other.agency_id == param("filter_referred_agency_id", f.referred_agency_id, other.agency_id),
-                other.ended_at.is_(None),
-            )
-            .exists()
-        )
-    if f.q:
-        # Lowered by the database on both sides: Python's casefold and SQLite's ASCII-only lower()
-        # disagree on non-ASCII letters (Greek, accented), and then a name would not find itself.
-        needle = func.lower(param("filter_q", _like_escaped(f.q), Person.full_name))
-        stmt = stmt.where(
-            func.lower(Person.full_name).contains(needle, escape="\\")
-            | func.lower(Person.alias).contains(needle, escape="\\")
-        )
-    if f.nik:
-        stmt = stmt.where(
-            Person.nik_blind_index == param("filter_nik", crypto.blind_index(f.nik), Person.nik_blind_index)
-        )
-    if f.updated_since:
-        stmt = stmt.where(
-            Person.updated_at >= param("filter_updated_since", f.updated_since, Person.updated_at)
-        )
-    return stmt, params
-
-
-def page_query(actor: Actor, filters: PersonFilters) -> tuple[Select[Any], dict[str, Any]]:
-    """The query of a list of visible persons (before paging), and its parameters' values."""
-    if filters.nik and not may_read("persons", "nik_ciphertext", actor.role):
-        # Who sees 4 digits of a NIK could confirm each guess of the rest by searching for it.
-        raise Forbidden("Only roles that read the full NIK may search by it.")
-    stmt = visible(select(Person, Referral if actor.is_partner else None), actor)
-    stmt = unrestricted_unless_lifted(stmt, actor)
-    if actor.is_partner and filters.referred_agency_id not in (None, actor.agency_id):
-        # Referrals to other agencies are not a partner's to know: none of them match.
-        stmt = stmt.where(false())
-    return _filtered(stmt, filters)
-
-
 def list_event(found: Sequence[Found], reason: str | None) -> dict[str, Any]:
     """The audit event of reading a page of persons."""
     return {
@@ -547,36 +419,6 @@ def list_event(found: Sequence[Found], reason: str | None) -> dict[str, Any]:
         "person_ids": [f.person.id for f in found],
         "reason": reason,
     }
-
-
-async def list_persons(
-    session: AsyncSession, actor: Actor, page: PageParams, filters: PersonFilters
-) -> tuple[list[Found], str | None]:
-    """A page of visible persons; restricted ones only under a purpose code. The page is audited."""
-    stmt, _ = page_query(actor, filters)
-    rows, cursor = await paginate_rows(session, stmt, Person.id, page)
-    found = [Found(person, referral) for person, referral in rows]
-    await audit.record(session, actor, **list_event(found, actor.purpose))
-    await record_break_glass(session, actor, [f.person for f in found])
-    return found, cursor
-
-
-async def active_referrals(
-    session: AsyncSession, person_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[Referral]]:
-    """Active referrals of many persons in one query."""
-    ids = list(person_ids)
-    result: dict[uuid.UUID, list[Referral]] = {i: [] for i in ids}
-    if not ids:
-        return result
-    rows = await session.scalars(
-        select(Referral)
-        .where(Referral.person_id.in_(ids), Referral.ended_at.is_(None))
-        .order_by(Referral.referred_at)
-    )
-    for referral in rows:
-        result[referral.person_id].append(referral)
-    return result
 
 
 def decrypt_nik(person: Person) -> str | None:
@@ -699,8 +541,6 @@ async def all_access_events(session: AsyncSession, person_id: uuid.UUID) -> Sequ
 
 async def export_ids(session: AsyncSession, actor: Actor, filters: PersonFilters) -> list[uuid.UUID]:
     """The persons an export holds (never restricted or erased ones); the export is audited."""
-    stmt = select(Person.id).where(Person.restricted.is_(False), Person.erased_at.is_(None))
-    stmt, _ = _filtered(stmt, filters)
-    ids = list((await session.scalars(stmt.order_by(Person.id))).all())
+    ids = list((await session.scalars(queries.exported(filters))).all())
     await audit.record(session, actor, "person.export", resource_type="person", person_ids=ids)
     return ids

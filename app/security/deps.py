@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,7 +79,7 @@ class ReadAccess:
     """A permitted caller and what its read runs on: the driver connection, or else the session."""
 
     actor: Actor
-    driver: asyncpg.Connection | None
+    driver: db_driver.DriverConnection | None
     session: AsyncSession | None
 
 

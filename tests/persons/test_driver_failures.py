@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEvent
-from app.persons import driver_reads, service
+from app.persons import service
+from app.persons.reader import DriverPersonReader
 from tests.persons.helpers import make_person, make_site
 from tests.persons.support import PERSONS, assert_problem
 
@@ -23,13 +24,13 @@ def _postgres_only(backend) -> None:  # noqa: ANN001
 
 def _breaking(monkeypatch: pytest.MonkeyPatch, sql: str) -> None:
     """Make the next reads of one person run `sql` on their connection before the query."""
-    read = driver_reads.get
+    read = DriverPersonReader.get
 
-    async def get(connection, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        await connection.execute(sql)
-        return await read(connection, *args, **kwargs)
+    async def get(reader, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        await reader.connection.raw.execute(sql)
+        return await read(reader, *args, **kwargs)
 
-    monkeypatch.setattr(driver_reads, "get", get)
+    monkeypatch.setattr(DriverPersonReader, "get", get)
 
 
 async def test_control_characters_in_search_and_an_unknown_purpose_are_422(client, callers):

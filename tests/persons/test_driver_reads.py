@@ -1,7 +1,7 @@
 """GET one person and the list answer what the session path computes, byte for byte, on both backends.
 
-On PostgreSQL the routes run on the raw driver connection (app.persons.driver_reads); on SQLite on
-the session. Either way the answer must equal `service.get` / `service.list_persons` rendered by
+On PostgreSQL the routes run on the raw driver connection (DriverPersonReader); on SQLite on
+the session. Either way the answer must equal `SessionPersonReader`'s get / page rendered by
 the presenter, for every role and filter, page by page; and each read writes one audit event
 (and, when staff name a purpose code and read restricted records, one break-the-glass event).
 A NIK is looked up by POST /persons/search (never in a URL); a purpose travels in X-Purpose.
@@ -22,10 +22,12 @@ from app.audit.models import AuditEvent
 from app.auth import service as auth_service
 from app.errors import Forbidden
 from app.pagination import Page, PageParams, decode_cursor
-from app.persons import driver_reads, presenter, service
+from app.persons import presenter
 from app.persons.models import Person
+from app.persons.queries import PersonFilters
+from app.persons.reader import DriverPersonReader, SessionPersonReader
 from app.persons.schemas import AnyPersonRead
-from app.persons.service import PersonFilters, PersonNotFound, RestrictedRecord
+from app.persons.service import PersonNotFound, RestrictedRecord
 from app.persons.transitions import Status
 from app.privacy.purpose import Purpose
 from app.security import crypto
@@ -222,7 +224,7 @@ def with_purpose(actor: Actor, purpose: str | None) -> Actor:
 
 
 def to_filters(params: dict[str, str]) -> tuple[PersonFilters, str | None]:
-    """The route's query parameters as `service.list_persons` takes them."""
+    """The route's query parameters as `PersonReader.page` takes them."""
 
     def uid(name: str) -> uuid.UUID | None:
         return uuid.UUID(params[name]) if name in params else None
@@ -247,13 +249,14 @@ def to_filters(params: dict[str, str]) -> tuple[PersonFilters, str | None]:
 async def session_page(
     session: Any, actor: Actor, params: dict[str, str], page: PageParams
 ) -> tuple[list[AnyPersonRead], list[uuid.UUID], str | None, list[uuid.UUID]]:
-    """`service.list_persons` rendered as the list route renders it; the page's real ids, its
+    """`SessionPersonReader.page` rendered as the list route renders it; the page's real ids, its
     cursor, and the restricted persons on it."""
     filters, purpose = to_filters(params)
     try:
-        found, cursor = await service.list_persons(session, with_purpose(actor, purpose), page, filters)
+        persons = SessionPersonReader(session, with_purpose(actor, purpose))
+        found, cursor = await persons.page(page, filters)
         ids = [f.person.id for f in found]
-        referrals = {} if actor.is_partner else await service.active_referrals(session, ids)
+        referrals = await persons.active_referrals(ids)
         restricted = [f.person.id for f in found if f.person.restricted]
         return [presenter.present(f, actor, referrals) for f in found], ids, cursor, restricted
     finally:
@@ -263,9 +266,9 @@ async def session_page(
 async def session_get(
     session: Any, actor: Actor, ref: str, reason: str | None
 ) -> tuple[AnyPersonRead, uuid.UUID, int]:
-    """`service.get` rendered as the GET route renders it; the real id and the version."""
+    """`SessionPersonReader.get` rendered as the GET route renders it; the real id and the version."""
     try:
-        found = await service.get(session, with_purpose(actor, reason), uuid.UUID(ref))
+        found = await SessionPersonReader(session, with_purpose(actor, reason)).get(uuid.UUID(ref))
         view = presenter.present(found, actor, {found.person.id: found.referrals or []})
         return view, found.person.id, found.person.version
     finally:
@@ -356,17 +359,17 @@ class AuditLog:
 def driver_calls(monkeypatch: pytest.MonkeyPatch, backend: Any) -> Any:
     """Counts the routes' calls of the driver reads: all of them on PostgreSQL, none on SQLite."""
     calls: dict[str, int] = defaultdict(int)
-    for name in ("get", "list_persons", "active_referrals"):
-        original = getattr(driver_reads, name)
+    for name in ("get", "page", "active_referrals"):
+        original = getattr(DriverPersonReader, name)
 
         async def counted(*args: Any, _original: Any = original, _name: str = name) -> Any:
             calls[_name] += 1
             return await _original(*args)
 
-        monkeypatch.setattr(driver_reads, name, counted)
+        monkeypatch.setattr(DriverPersonReader, name, counted)
     yield calls
     if backend.name == "postgresql":
-        assert calls["get"] + calls["list_persons"] > 0, "the PostgreSQL run must read on the driver"
+        assert calls["get"] + calls["page"] > 0, "the PostgreSQL run must read on the driver"
     else:
         assert not calls, dict(calls)
 

@@ -208,7 +208,7 @@ async def test_events_newer_than_the_delay_wait_for_the_next_round(app, client, 
 
 
 async def test_the_driver_path_hashes_its_rows_as_the_session_does(app, client, callers, session):
-    # GET one person runs on asyncpg on PostgreSQL (app.persons.driver_reads), on the session elsewhere.
+    # GET one person runs on asyncpg on PostgreSQL (app.persons.reader), on the session elsewhere.
     from tests.persons.helpers import make_person, make_site  # noqa: PLC0415
 
     site = await make_site(client, callers)
