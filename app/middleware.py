@@ -16,6 +16,19 @@ from app.errors import problem
 from app.logging import request_id_var
 
 access_log = logging.getLogger("app.access")
+
+
+def log_request(fields: dict[str, object]) -> None:
+    """The one line per request, made without `Logger.info`'s walk up the stack for the caller."""
+    # The caller is always this line, and the walk costs ~1.7 us a request: the record is made
+    # with the public makeRecord/handle pair instead (the logging module's switch is private).
+    if access_log.isEnabledFor(logging.INFO):
+        record = access_log.makeRecord(
+            access_log.name, logging.INFO, __file__, 0, "request", (), None, extra=fields
+        )
+        access_log.handle(record)
+
+
 UNMATCHED = "<unmatched>"
 
 # A caller's X-Request-ID is kept as its correlation id, never as the request id (the server's).
@@ -137,15 +150,14 @@ class RequestContextMiddleware:
         finally:
             route = route_template(scope) or UNMATCHED
             seconds = time.perf_counter() - started
-            access_log.info(
-                "request",
-                extra={
+            log_request(
+                {
                     "method": scope["method"],
                     "route": route,
                     "status": status,
                     "duration_ms": round(seconds * 1000, 2),
                     "correlation_id": correlation_id,
-                },
+                }
             )
             if self.observe is not None:
                 self.observe(scope["method"], route, status, seconds)

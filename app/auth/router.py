@@ -55,11 +55,9 @@ async def issue_token(
     code_verifier: FormText = None,
     refresh_token: FormText = None,
 ) -> TokenResponse:
-    """Exchange a code (with its PKCE verifier) or a refresh token, or a client's secret, for tokens.
-
-    The password grant (username, password and, when the account has one, `otp`: a TOTP or
-    recovery code) is for scripts and off by default in production.
-    """
+    """Exchange a code and its PKCE verifier, a refresh token, a client secret or a password for tokens."""
+    # The password grant (username, password and, when the account has one, `otp`: a TOTP or
+    # recovery code) is for scripts and off by default in production.
     if grant_type in {"authorization_code", "refresh_token"}:
         issued = await signin_router.token_of_browser_grant(
             session, grant_type, client_id, code, redirect_uri, code_verifier, refresh_token
