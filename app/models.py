@@ -2,7 +2,8 @@
 
 from app.agencies.models import Agency
 from app.audit.models import AuditDenialCount, AuditEvent, AuditSeal
-from app.auth.models import AccessToken, LoginFailure
+from app.auth.models import AccessToken, LoginThrottle
+from app.bulk.models import ExportRequest, ReadVolume
 from app.censuses.models import CensusObservation, CensusRound
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
 from app.clients.models import ApiClient
@@ -36,8 +37,9 @@ __all__ = [
     "Coordination",
     "Correspondence",
     "Base",
+    "ExportRequest",
     "IdempotencyKey",
-    "LoginFailure",
+    "LoginThrottle",
     "Meeting",
     "MeetingChange",
     "Participant",
@@ -47,6 +49,7 @@ __all__ = [
     "Referral",
     "Repatriation",
     "RepatriationMember",
+    "ReadVolume",
     "Region",
     "RuleSet",
     "Site",
