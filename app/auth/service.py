@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies.models import Agency
-from app.auth import revocation, throttle
+from app.auth import oidc, revocation, throttle
 from app.auth.errors import InvalidCredentials
 from app.auth.models import AccessToken
 from app.clients.models import ApiClient
@@ -141,16 +141,20 @@ RESOLVE_ON_DRIVER = DriverStatement(RESOLVE)
 
 
 async def resolve(session: AsyncSession, token: str) -> TokenOwner | None:
-    """The owner of a live token (unexpired, unrevoked, owner active), in one query."""
+    """The owner of a live token (unexpired, unrevoked, owner active), in one query; or an external one."""
     # Core execution on the session's connection: the ORM layer adds nothing to a column select.
     connection = await session.connection()
     row = (await connection.execute(RESOLVE, _resolve_params(token))).first()
+    if row is None and oidc.looks_external(token):
+        return await oidc.resolve(session, token)
     return None if row is None else _owner(row)
 
 
 async def resolve_on_driver(connection: asyncpg.Connection, token: str) -> TokenOwner | None:
     """`resolve` on the driver connection of the hot reads (app.db_driver)."""
     rows = await RESOLVE_ON_DRIVER.fetch(connection, _resolve_params(token))
+    if not rows and oidc.looks_external(token):
+        return await oidc.resolve_on_driver(connection, token)
     return _owner(rows[0]) if rows else None
 
 
