@@ -13,6 +13,7 @@ from app.agencies.router import router as agencies_router
 from app.apidocs.router import install_api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.bulk.router import router as export_requests_router
 from app.censuses.router import router as censuses_router
 from app.change_requests.router import person_router as person_change_requests_router
 from app.change_requests.router import router as change_requests_router
@@ -83,6 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 API_ROUTERS = (
     # Matched in this order, one router at a time: the registry's hot reads come first.
     persons_router,
+    export_requests_router,
     auth_router,
     me_router,
     users_router,

@@ -697,10 +697,12 @@ async def all_access_events(session: AsyncSession, person_id: uuid.UUID) -> Sequ
     return (await session.scalars(stmt.order_by(AuditEvent.id))).all()
 
 
-async def export_ids(session: AsyncSession, actor: Actor, filters: PersonFilters) -> list[uuid.UUID]:
+async def export_ids(
+    session: AsyncSession, actor: Actor, filters: PersonFilters, reason: str | None = None
+) -> list[uuid.UUID]:
     """The persons an export holds (never restricted or erased ones); the export is audited."""
     stmt = select(Person.id).where(Person.restricted.is_(False), Person.erased_at.is_(None))
     stmt, _ = _filtered(stmt, filters)
     ids = list((await session.scalars(stmt.order_by(Person.id))).all())
-    await audit.record(session, actor, "person.export", resource_type="person", person_ids=ids)
+    await audit.record(session, actor, "person.export", resource_type="person", person_ids=ids, reason=reason)
     return ids
