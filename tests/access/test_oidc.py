@@ -46,6 +46,9 @@ def token(key=PROVIDER_KEY, **claims) -> str:  # noqa: ANN001, ANN003
 async def test_a_providers_token_is_accepted_with_its_role(client, provider):
     response = await client.get("/api/v1/persons", headers=bearer(token()))
     assert response.status_code == 200, response.text
+    me = await client.get("/api/v1/me", headers=bearer(token()))
+    assert me.status_code == 200 and me.json()["role"] == "officer"
+    assert me.json()["name"] == "External identity"
     # The claimed role holds, no more: an officer may not manage users.
     assert (await client.get("/api/v1/users", headers=bearer(token()))).status_code == 403
 
