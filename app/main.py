@@ -26,7 +26,8 @@ from app.db import check_database_files, create_engine, create_sessionmaker, kee
 from app.eligibility.router import router as eligibility_router
 from app.errors import PROBLEM_RESPONSES, Problem, install_error_handlers
 from app.health.router import router as health_router
-from app.idempotency.service import Replay, replay_response
+from app.idempotency.deps import replay_response
+from app.idempotency.service import Replay
 from app.logging import configure_logging
 from app.meetings.router import router as meetings_router
 from app.metrics.registry import Metrics

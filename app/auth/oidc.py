@@ -98,12 +98,10 @@ def _agency_allows(row: Any, claims: dict[str, Any]) -> bool:
 
 
 def owner_of(claims: dict[str, Any], role: Role, agency_id: uuid.UUID | None, token: str) -> Any:
-    """The TokenOwner of an accepted token: ids stable per issuer and subject (and per token)."""
-    from app.auth.service import TokenOwner  # noqa: PLC0415 - the service imports this module
-
+    """The fields of the TokenOwner of an accepted token: ids stable per issuer and subject (and token)."""
     subject = uuid.uuid5(_NAMESPACE, f"{claims['iss']}|{claims['sub']}")
     token_id = uuid.uuid5(_NAMESPACE, claims.get("jti") or hashlib.sha256(token.encode()).hexdigest())
-    return TokenOwner("user", subject, role, agency_id, token_id)
+    return ("user", subject, role, agency_id, token_id)
 
 
 async def resolve(session: AsyncSession, token: str) -> Any:

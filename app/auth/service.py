@@ -146,7 +146,8 @@ async def resolve(session: AsyncSession, token: str) -> TokenOwner | None:
     connection = await session.connection()
     row = (await connection.execute(RESOLVE, _resolve_params(token))).first()
     if row is None and oidc.looks_external(token):
-        return await oidc.resolve(session, token)
+        external = await oidc.resolve(session, token)
+        return None if external is None else TokenOwner(*external)
     return None if row is None else _owner(row)
 
 
@@ -154,7 +155,8 @@ async def resolve_on_driver(connection: asyncpg.Connection, token: str) -> Token
     """`resolve` on the driver connection of the hot reads (app.db_driver)."""
     rows = await RESOLVE_ON_DRIVER.fetch(connection, _resolve_params(token))
     if not rows and oidc.looks_external(token):
-        return await oidc.resolve_on_driver(connection, token)
+        external = await oidc.resolve_on_driver(connection, token)
+        return None if external is None else TokenOwner(*external)
     return _owner(rows[0]) if rows else None
 
 

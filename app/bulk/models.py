@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, IdMixin, utcnow
+from app.orm import Base, IdMixin, utcnow
 
 
 class ExportRequest(IdMixin, Base):

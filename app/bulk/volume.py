@@ -11,8 +11,8 @@ import contextvars
 import math
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.bulk.models import ReadVolume
 from app.config import Settings, get_settings
-from app.db import after_commit
 from app.db_driver import DriverStatement
 from app.errors import TooManyRequests
 from app.security.principal import Actor
@@ -96,7 +95,8 @@ async def count_on_session(
     count = (await session.execute(UPSERTS[session.bind.dialect.name], params)).scalar_one()
     flag = _judge(actor, hour, count, added, settings)
     if flag is not None:
-        after_commit(session, partial(_write_apart, flag=flag))
+        # app.db's after-commit list (app.db imports the audit service, which imports this module).
+        session.info.setdefault("after_commit", []).append(partial(_write_apart, flag=flag))
 
 
 async def count_on_driver(
@@ -130,34 +130,23 @@ async def write_pending(sessionmaker: Any) -> None:
         await session.commit()
 
 
-async def write_flag(session: AsyncSession, *, flag: Flag) -> None:
-    """The flag: an audit event, the metric, a staff webhook event; when paused, the count kept."""
-    from app.audit import service as audit  # noqa: PLC0415 - the audit service counts reads here
-    from app.webhooks import service as webhooks  # noqa: PLC0415
+FlagWriter = Callable[..., Awaitable[None]]
+_writers: list[FlagWriter] = []
 
+
+def on_flag(writer: FlagWriter) -> FlagWriter:
+    """Register what a flag writes (app/bulk/flags.py): this module is below the audit service."""
+    _writers.append(writer)
+    return writer
+
+
+async def write_flag(session: AsyncSession, *, flag: Flag) -> None:
+    """The flag: when paused, the count kept; then each registered writer (audit, metric, webhook)."""
     actor = flag.actor
     if flag.paused:
         # The refused read rolled back its count: keep the account over the bound for the hour.
         params = {"actor_id": actor.id, "hour": flag.hour, "count": flag.count}
         await session.execute(UPSERTS[session.bind.dialect.name], params)
-    await audit.record(
-        session,
-        actor,
-        FLAG_EVENT,
-        resource_type=actor.kind,
-        resource_id=actor.id,
-        reason=f"{flag.count} persons read this hour, over the bound of {flag.limit}"
-        + ("; reads paused" if flag.paused else ""),
-    )
     FLAGGED["total"] += 1
-    data = {
-        "actor_kind": actor.kind,
-        "actor_id": str(actor.id),
-        "actor_role": actor.role.value,
-        "hour_start": datetime.fromtimestamp(flag.hour * 3600, UTC).isoformat().replace("+00:00", "Z"),
-        "persons_read": flag.count,
-        "limit": flag.limit,
-        "paused": flag.paused,
-    }
-    audience = [s for s in await webhooks.subscribers(session, FLAG_EVENT) if s.agency_id is None]
-    await webhooks.enqueue(session, FLAG_EVENT, audience, [{None: data}])
+    for writer in _writers:
+        await writer(session, flag)

@@ -8,7 +8,7 @@ from app.clients import service
 from app.clients.schemas import ClientCreate, ClientRead, ClientUpdate, ClientWithSecret
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
 

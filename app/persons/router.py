@@ -11,7 +11,7 @@ from app.audit.schemas import AuditEventRead
 from app.bulk import service as bulk
 from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.persons import csv_io, driver_reads, presenter, service
 from app.persons import imports as import_service

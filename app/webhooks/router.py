@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from app.config import Settings
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
 from app.webhooks import service
