@@ -46,8 +46,34 @@ class Settings(BaseSettings):
     bootstrap_admin_password: str | None = None
 
     access_token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Sign-in throttling (app/auth/throttle.py): each key (an account at one address, an account
+    # from anywhere, an address) has that many free failures; then every further attempt waits a
+    # backoff that doubles from the base up to the max. A key quiet for the window starts over.
     login_max_failures: int = Field(default=5, ge=1)
-    login_window_seconds: int = Field(default=60, ge=1)
+    login_account_max_failures: int = Field(default=50, ge=1)
+    login_address_max_failures: int = Field(default=10, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    # Argon2 runs in threads, this many at once per worker and two at a time per client address:
+    # sign-in attempts queue behind each other, never in front of the rest of the API.
+    login_hash_concurrency: int = Field(default=2, ge=1)
+    login_hash_per_address: int = Field(default=2, ge=1)
+    # An external OpenID Connect provider whose access tokens are accepted (app/auth/oidc.py):
+    # all three set, or none. Its tokens carry the role and the agency id in the claims named here.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_role_claim: str = "role"
+    oidc_agency_claim: str = "agency_id"
+    oidc_roles: list[str] = ["officer", "partner", "auditor", "viewer"]
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # Bulk access (app/bulk): an export with plain NIK waits for a second staff member's approval;
+    # an account reading more persons in one clock hour than the bound is flagged (and paused).
+    bulk_nik_approval: bool = True
+    export_request_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
+    read_volume_hourly_limit: int = Field(default=1000, ge=1)
+    read_volume_pause: bool = False
     idempotency_ttl_hours: int = Field(default=24, ge=1)
 
     # Multi-factor sign-in (TOTP). True: admins and officers need a second factor, and so do the
@@ -147,6 +173,9 @@ class Settings(BaseSettings):
                 _check_redirect_uri(client_id, uri, production=self.environment == "production")
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             warnings.warn("SQLite in production: fine for one machine only", stacklevel=2)
+        oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
+        if any(oidc) and not all(oidc):
+            raise ValueError("set REINTEGRASI_OIDC_ISSUER, _AUDIENCE and _JWKS_URL together")
         for name in ("data_key", "blind_index_key", "audit_key"):
             if getattr(self, name) is not None and len(base64.urlsafe_b64decode(getattr(self, name))) != 32:
                 raise ValueError(f"{name} must be 32 bytes, url-safe base64 encoded")

@@ -17,6 +17,7 @@ from app.auth.signin_router import SignInRefused, render_refused
 from app.auth.signin_router import me_router as me_sessions_router
 from app.auth.signin_router import router as signin_router
 from app.auth.signin_router import users_router as user_sessions_router
+from app.bulk.router import router as export_requests_router
 from app.censuses.router import router as censuses_router
 from app.change_requests.router import person_router as person_change_requests_router
 from app.change_requests.router import router as change_requests_router
@@ -92,6 +93,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 API_ROUTERS = (
     # Matched in this order, one router at a time: the registry's hot reads come first.
     persons_router,
+    export_requests_router,
     auth_router,
     signin_router,
     me_router,

@@ -2,8 +2,9 @@
 
 from app.agencies.models import Agency
 from app.audit.models import AuditDenialCount, AuditEvent, AuditSeal
-from app.auth.models import AccessToken, LoginFailure
+from app.auth.models import AccessToken, LoginThrottle
 from app.auth.signin_models import AuthorizationCode, AuthSession, MfaFactor, RecoveryCode, RefreshToken
+from app.bulk.models import ExportRequest, ReadVolume
 from app.censuses.models import CensusObservation, CensusRound
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
 from app.clients.models import ApiClient
@@ -39,8 +40,9 @@ __all__ = [
     "Coordination",
     "Correspondence",
     "Base",
+    "ExportRequest",
     "IdempotencyKey",
-    "LoginFailure",
+    "LoginThrottle",
     "MfaFactor",
     "RecoveryCode",
     "RefreshToken",
@@ -53,6 +55,7 @@ __all__ = [
     "Referral",
     "Repatriation",
     "RepatriationMember",
+    "ReadVolume",
     "Region",
     "RuleSet",
     "Site",

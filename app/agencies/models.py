@@ -1,5 +1,7 @@
 """Agencies: city offices (OPD), NGOs (LSM), police units and others; partners belong to one."""
 
+from datetime import datetime
+
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,4 +22,6 @@ class Agency(IdMixin, VersionedMixin, TimestampMixin, Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # Revocation epoch: tokens of any type issued until then are dead (app/auth/revocation.py).
+    tokens_valid_after: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

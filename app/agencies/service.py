@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agencies.models import Agency
 from app.agencies.schemas import AgencyCreate, AgencyKind, AgencyUpdate
 from app.audit import service as audit
+from app.auth import revocation
 from app.conventions import check_version
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.pagination import PageParams, paginate_rows
 from app.regions import service as region_service
+from app.security.policy import Role
 from app.security.principal import Actor
 
 
@@ -87,11 +89,17 @@ async def update(
             raise InvalidInput([(("body", field), "may not be null")])
     if "region_code" in changes:
         await region_service.require_code(session, changes["region_code"], "region_code")
+    deactivated = agency.active and changes.get("active") is False
+    if not agency.active and changes.get("active") is True and actor.role is not Role.admin:
+        raise Forbidden("Only an administrator may reactivate an agency.", resource_type="agency")
     for field, value in changes.items():
         setattr(agency, field, value)
     agency.name_key = name_key(agency.name)
     await _check_unique(session, agency.region_code, agency.name_key, agency.id)
     await session.flush()
+    if deactivated:
+        # Its people's and systems' tokens die for good: reactivation does not revive them.
+        await revocation.start_epoch(session, agency_id=agency.id)
     await audit.record(session, actor, "agency.update", resource_type="agency", resource_id=agency.id)
     return agency
 

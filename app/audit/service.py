@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.chain import row_hash
 from app.audit.models import AuditDenialCount, AuditEvent
+from app.bulk import volume
 from app.db_driver import DriverStatement
 from app.ids import uuid7
 from app.orm import utcnow
@@ -62,10 +63,10 @@ async def record(
     reason: str | None = None,
 ) -> None:
     """Append one event in the caller's transaction, so it commits or rolls back with the change."""
-    await session.execute(
-        APPEND,
-        _actor_event(actor, action, resource_type, resource_id, person_ids, outcome, status_code, reason),
-    )
+    event = _actor_event(actor, action, resource_type, resource_id, person_ids, outcome, status_code, reason)
+    await session.execute(APPEND, event)
+    if outcome == "success" and event["person_ids"]:
+        await volume.count_on_session(session, actor, action, event["person_ids"])
 
 
 async def record_on_driver(
@@ -81,6 +82,8 @@ async def record_on_driver(
     """`record` of a successful read on the driver connection of the hot reads (app.db_driver)."""
     event = _actor_event(actor, action, resource_type, resource_id, person_ids, "success", None, reason)
     await APPEND_ON_DRIVER.execute(connection, event)
+    if event["person_ids"]:
+        await volume.count_on_driver(connection, actor, action, event["person_ids"])
 
 
 def _actor_event(

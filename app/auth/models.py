@@ -1,9 +1,9 @@
-"""Access tokens (stored as digests) and failed sign-ins (for throttling across workers)."""
+"""Access tokens (stored as digests) and sign-in throttles (shared by all workers through the database)."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, utcnow
@@ -27,10 +27,17 @@ class AccessToken(IdMixin, Base):
     )
 
 
-class LoginFailure(IdMixin, Base):
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_subject_at", "subject_digest", "occurred_at"),)
+class LoginThrottle(Base):
+    """One throttled key (an account, an address, or both) and its backoff; see app/auth/throttle.py."""
 
-    # A digest of the lower-cased username or client id: the throttle needs no readable name.
-    subject_digest: Mapped[str] = mapped_column(String(64))
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __tablename__ = "login_throttles"
+
+    # A keyed digest of the scope and the username, client id or address: no readable name kept.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    delay_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # Seconds since the epoch, not timestamps: the backoff is arithmetic in one portable UPDATE.
+    last_at: Mapped[float] = mapped_column(Float, index=True)
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
+    # The random mark of the last attempt counted: an attempt whose mark is not returned was refused.
+    attempt: Mapped[str] = mapped_column(String(16))

@@ -65,13 +65,15 @@ async def issue_token(
     elif grant_type == "password" and get_settings().password_grant_allowed:
         if not username or not password:
             raise InvalidCredentials()
-        issued = await service.login_with_password(session, username, password, otp)
+        issued = await service.login_with_password(session, username, password, otp, request.state.client_ip)
     elif grant_type == "client_credentials":
         basic = _basic_credentials(request)
         client_id, client_secret = basic if basic else (client_id, client_secret)
         if not client_id or not client_secret:
             raise InvalidCredentials()
-        issued = await service.login_with_client_secret(session, client_id, client_secret)
+        issued = await service.login_with_client_secret(
+            session, client_id, client_secret, request.state.client_ip
+        )
     else:
         raise UnsupportedGrant()
     response.headers["Pragma"] = "no-cache"

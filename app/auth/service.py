@@ -1,11 +1,9 @@
-"""Signing in, issuing, resolving and revoking access tokens; throttling failed sign-ins."""
+"""Signing in, issuing, resolving and revoking access tokens (throttling: app/auth/throttle.py)."""
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any, Literal
 
 import asyncpg
@@ -14,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.agencies.models import Agency
-from app.auth import mfa, sessions
-from app.auth.errors import InvalidCredentials, LoginThrottled
-from app.auth.models import AccessToken, LoginFailure
+from app.auth import mfa, oidc, revocation, sessions, throttle
+from app.auth.errors import InvalidCredentials
+from app.auth.models import AccessToken
 from app.clients.models import ApiClient
 from app.config import get_settings
 from app.db import utcnow
 from app.db_driver import DriverStatement
-from app.security.passwords import verify_secret
+from app.security.passwords import hash_secret, needs_rehash, verify_secret
 from app.security.policy import Role
 from app.security.tokens import new_token, token_digest
 from app.users.models import User
@@ -42,34 +40,6 @@ class TokenOwner:
     token_id: uuid.UUID
 
 
-def _subject_digest(kind: str, name: str) -> str:
-    return hashlib.sha256(f"{kind}:{name.strip().lower()}".encode()).hexdigest()
-
-
-async def _check_throttle(session: AsyncSession, subject: str) -> None:
-    settings = get_settings()
-    window_start = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    count, oldest = (
-        await session.execute(
-            select(func.count(), func.min(LoginFailure.occurred_at)).where(
-                LoginFailure.subject_digest == subject, LoginFailure.occurred_at > window_start
-            )
-        )
-    ).one()
-    if count >= settings.login_max_failures:
-        retry_after = max(1, int((oldest - window_start).total_seconds()) + 1)
-        raise LoginThrottled(retry_after)
-
-
-async def _clear_failures(session: AsyncSession, subject: str) -> None:
-    await session.execute(delete(LoginFailure).where(LoginFailure.subject_digest == subject))
-
-
-async def _record_failure(session: AsyncSession, *, subject: str) -> None:
-    session.add(LoginFailure(subject_digest=subject))
-    await session.flush()
-
-
 async def issue(
     session: AsyncSession, *, user_id: uuid.UUID | None = None, api_client_id: uuid.UUID | None = None
 ) -> IssuedToken:
@@ -88,52 +58,83 @@ async def issue(
     return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
 
 
+async def _account(session: AsyncSession, stmt: Any) -> Any:
+    """The account row and its agency's activity, read apart: the write lock is not held while hashing."""
+    async with session.bind.connect() as connection:
+        return (await connection.execute(stmt)).first()
+
+
 async def authenticate_user(
     session: AsyncSession,
     username: str,
     password: str,
     second_factor: str | None = None,
     *,
+    address: str | None = None,
     enrolling: bool = False,
 ) -> User:
     """The user of a password and (when they need one) a second factor; 401 alike for every failure.
 
     `enrolling`: the password alone, for an account with no confirmed factor yet (enrolment).
     """
-    subject = _subject_digest("user", username)
-    await _check_throttle(session, subject)
-    user = await session.scalar(select(User).where(User.username == username.strip().lower()))
-    valid = verify_secret(user.password_hash if user else None, password)
+    keys = throttle.keys_for("user", username, address)
+    await throttle.reserve(session.bind, keys)
+    row = await _account(
+        session,
+        select(User.id, User.password_hash, User.active, Agency.active)
+        .outerjoin(Agency, Agency.id == User.agency_id)
+        .where(User.username == username.strip().lower()),
+    )
+    user_id, stored, active, agency_active = row if row else (None, None, False, None)
+    # The same work for every answer: an unknown user's password is checked against a dummy hash.
+    valid = await throttle.hash_bounded(address, verify_secret, stored, password)
+    if not (valid and user_id is not None and active and agency_active is not False):
+        raise InvalidCredentials()
+    user = await session.get(User, user_id)
     # The second factor is checked only after the password, and fails the same way: no oracle.
-    if not (
-        valid
-        and user is not None
-        and user.active
-        and await mfa.check_second_factor(session, user, second_factor, enrolling=enrolling)
-    ):
-        raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
-    await _clear_failures(session, subject)
+    if user is None or not await mfa.check_second_factor(session, user, second_factor, enrolling=enrolling):
+        raise InvalidCredentials()
+    await throttle.succeeded(session, keys)
+    if needs_rehash(stored):
+        user.password_hash = await throttle.hash_bounded(address, hash_secret, password)
     return user
 
 
 async def login_with_password(
-    session: AsyncSession, username: str, password: str, second_factor: str | None = None
+    session: AsyncSession,
+    username: str,
+    password: str,
+    second_factor: str | None = None,
+    address: str | None = None,
 ) -> IssuedToken:
-    """A token for a user; 401 alike for unknown user, inactive user, wrong password or code."""
-    user = await authenticate_user(session, username, password, second_factor)
+    """A token for a user; 401 alike for unknown or inactive user, inactive agency, wrong password or code."""
+    user = await authenticate_user(session, username, password, second_factor, address=address)
     return await issue(session, user_id=user.id)
 
 
-async def login_with_client_secret(session: AsyncSession, client_id: str, client_secret: str) -> IssuedToken:
-    """A token for an API client (client-credentials grant)."""
-    subject = _subject_digest("client", client_id)
-    await _check_throttle(session, subject)
-    client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-    valid = verify_secret(client.secret_hash if client else None, client_secret)
-    if not (valid and client is not None and client.active):
-        raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
-    await _clear_failures(session, subject)
-    return await issue(session, api_client_id=client.id)
+async def login_with_client_secret(
+    session: AsyncSession, client_id: str, client_secret: str, address: str | None = None
+) -> IssuedToken:
+    """A token for an API client (client-credentials grant); 401 alike for every failure."""
+    keys = throttle.keys_for("client", client_id, address)
+    await throttle.reserve(session.bind, keys)
+    row = await _account(
+        session,
+        select(ApiClient.id, ApiClient.secret_hash, ApiClient.active, Agency.active)
+        .outerjoin(Agency, Agency.id == ApiClient.agency_id)
+        .where(ApiClient.client_id == client_id),
+    )
+    api_client_id, stored, active, agency_active = row if row else (None, None, False, None)
+    valid = await throttle.hash_bounded(address, verify_secret, stored, client_secret)
+    if not (valid and api_client_id is not None and active and agency_active is not False):
+        raise InvalidCredentials()
+    await throttle.succeeded(session, keys)
+    if needs_rehash(stored):
+        new_hash = await throttle.hash_bounded(address, hash_secret, client_secret)
+        await session.execute(
+            update(ApiClient).where(ApiClient.id == api_client_id).values(secret_hash=new_hash)
+        )
+    return await issue(session, api_client_id=api_client_id)
 
 
 # Built once: this runs on every request. A deactivated agency's people and systems lose access
@@ -156,6 +157,7 @@ RESOLVE = (
         AccessToken.expires_at > bindparam("now"),
         or_(and_(User.id.is_not(None), User.active), and_(ApiClient.id.is_not(None), ApiClient.active)),
         or_(Agency.id.is_(None), Agency.active),
+        revocation.issued_after_epochs(AccessToken.created_at),
     )
 )
 
@@ -164,16 +166,22 @@ RESOLVE_ON_DRIVER = DriverStatement(RESOLVE)
 
 
 async def resolve(session: AsyncSession, token: str) -> TokenOwner | None:
-    """The owner of a live token (unexpired, unrevoked, owner active), in one query."""
+    """The owner of a live token (unexpired, unrevoked, owner active), in one query; or an external one."""
     # Core execution on the session's connection: the ORM layer adds nothing to a column select.
     connection = await session.connection()
     row = (await connection.execute(RESOLVE, _resolve_params(token))).first()
+    if row is None and oidc.looks_external(token):
+        external = await oidc.resolve(session, token)
+        return None if external is None else TokenOwner(*external)
     return None if row is None else _owner(row)
 
 
 async def resolve_on_driver(connection: asyncpg.Connection, token: str) -> TokenOwner | None:
     """`resolve` on the driver connection of the hot reads (app.db_driver)."""
     rows = await RESOLVE_ON_DRIVER.fetch(connection, _resolve_params(token))
+    if not rows and oidc.looks_external(token):
+        external = await oidc.resolve_on_driver(connection, token)
+        return None if external is None else TokenOwner(*external)
     return _owner(rows[0]) if rows else None
 
 
@@ -201,7 +209,7 @@ async def revoke(session: AsyncSession, token: str, *, owner: TokenOwner, any_ow
 async def revoke_all(
     session: AsyncSession, *, user_id: uuid.UUID | None = None, api_client_id: uuid.UUID | None = None
 ) -> None:
-    """Revoke every live token of a user or client (password change, deactivation), and its sessions."""
+    """Revoke every token of a user or client, of any kind, for good (password change, deactivation)."""
     if user_id:
         await sessions.revoke_for_user(session, user_id, reason="revoked")
     column, value = (AccessToken.user_id, user_id) if user_id else (AccessToken.api_client_id, api_client_id)
@@ -210,13 +218,14 @@ async def revoke_all(
         .where(column == value, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    await revocation.start_epoch(session, user_id=user_id, api_client_id=api_client_id)
 
 
 async def purge_expired(session: AsyncSession) -> int:
-    """Delete tokens that expired more than a day ago and stale sign-in failures."""
+    """Delete tokens that expired more than a day ago and stale sign-in throttles."""
     now = utcnow()
     tokens = await session.execute(
         delete(AccessToken).where(AccessToken.expires_at < now - timedelta(days=1))
     )
-    await session.execute(delete(LoginFailure).where(LoginFailure.occurred_at < now - timedelta(days=1)))
+    await throttle.purge(session)
     return tokens.rowcount or 0

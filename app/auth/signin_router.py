@@ -122,6 +122,7 @@ async def authorize_page(
     include_in_schema=False,
 )
 async def authorize(
+    request: Request,
     session: SessionDep,
     username: Text = None,
     password: Text = None,
@@ -142,7 +143,9 @@ async def authorize(
     try:
         if not username or not password:
             raise InvalidCredentials()
-        user = await service.authenticate_user(session, username, password, otp)
+        user = await service.authenticate_user(
+            session, username, password, otp, address=request.state.client_ip
+        )
     except InvalidCredentials as exc:
         page = _form(checked, "Nama pengguna, kata sandi atau kode salah. / Invalid credentials.")
         raise SignInRefused(page, durable=exc.durable) from None
@@ -195,9 +198,11 @@ def _user_actor(request: Request, user: User) -> Actor:
 
 
 @router.post("/mfa/enrolment", response_model=EnrolmentRead)
-async def start_enrolment(body: EnrolmentStart, session: SessionDep) -> EnrolmentRead:
+async def start_enrolment(body: EnrolmentStart, request: Request, session: SessionDep) -> EnrolmentRead:
     """Start enrolling a TOTP factor with your password (only while you have no confirmed factor)."""
-    user = await service.authenticate_user(session, body.username, body.password, enrolling=True)
+    user = await service.authenticate_user(
+        session, body.username, body.password, address=request.state.client_ip, enrolling=True
+    )
     enrolment = await mfa.start_enrolment(session, user)
     return EnrolmentRead(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
 
@@ -207,7 +212,9 @@ async def confirm_enrolment(
     body: EnrolmentConfirm, request: Request, session: SessionDep
 ) -> RecoveryCodesRead:
     """Confirm the factor with its first code; the answer holds your recovery codes, shown once."""
-    user = await service.authenticate_user(session, body.username, body.password, enrolling=True)
+    user = await service.authenticate_user(
+        session, body.username, body.password, address=request.state.client_ip, enrolling=True
+    )
     codes = await mfa.confirm_enrolment(session, _user_actor(request, user), user, body.code)
     return RecoveryCodesRead(recovery_codes=codes)
 

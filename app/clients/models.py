@@ -1,6 +1,7 @@
 """API clients: partner systems and scripts using the client-credentials grant."""
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,4 +17,6 @@ class ApiClient(IdMixin, VersionedMixin, TimestampMixin, Base):
     secret_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # Revocation epoch: tokens of any type issued until then are dead (app/auth/revocation.py).
+    tokens_valid_after: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)

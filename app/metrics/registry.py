@@ -5,8 +5,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from app.bulk import volume
 
 # The HTTP server passes any token as a method: others share one label, so that a scanner's
 # invented methods cannot grow the registry without bound.
@@ -90,3 +92,8 @@ class _StateCollector(Collector):
                 "Webhook deliveries waiting to be sent (NaN: the database did not answer).",
                 value=self.metrics.webhook_backlog,
             )
+        yield CounterMetricFamily(
+            "reintegrasi_read_volume_flags",
+            "Accounts flagged for reading more persons in an hour than the bound (this process).",
+            value=volume.FLAGGED["total"],
+        )

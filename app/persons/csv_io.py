@@ -338,14 +338,17 @@ def _safe(value: Any) -> str:
     return _FORMULA_START.sub(r"\1\2'", text)
 
 
-def export_row(person: Person) -> list[str]:
-    """One CSV row of the full record (officers and admins only)."""
+def export_row(person: Person, include_nik: bool = False) -> list[str]:
+    """One CSV row of the full record (staff only); NIK and KK number masked unless asked and permitted."""
+    if include_nik:
+        nik = decrypt_nik(person)
+        kk = crypto.decrypt(person.kk_ciphertext, person.id, "kk_number") if person.kk_ciphertext else None
+    else:
+        nik, kk = crypto.masked_nik(person.nik_last4), "*" * 16 if person.kk_ciphertext else None
     values = {
         **{column: getattr(person, column, None) for column in EXPORT_COLUMNS},
-        "nik": decrypt_nik(person),
-        "kk_number": crypto.decrypt(person.kk_ciphertext, person.id, "kk_number")
-        if person.kk_ciphertext
-        else None,
+        "nik": nik,
+        "kk_number": kk,
     }
     return [_safe(values[column]) for column in EXPORT_COLUMNS]
 
@@ -357,7 +360,7 @@ def _line(cells: Iterable[str]) -> str:
 
 
 async def stream_export(
-    sessionmaker: async_sessionmaker[AsyncSession], ids: list[uuid.UUID]
+    sessionmaker: async_sessionmaker[AsyncSession], ids: list[uuid.UUID], include_nik: bool = False
 ) -> AsyncIterator[str]:
     """The CSV, CHUNK rows at a time, read in a session of its own (the request's has committed)."""
     yield "\ufeff" + _line(EXPORT_COLUMNS)  # BOM: Excel in Indonesian locales reads UTF-8 right
@@ -365,4 +368,4 @@ async def stream_export(
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             persons = await session.scalars(select(Person).where(Person.id.in_(chunk)).order_by(Person.id))
-            yield "".join(_line(export_row(p)) for p in persons)
+            yield "".join(_line(export_row(p, include_nik)) for p in persons)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.audit.schemas import AuditEventRead
+from app.bulk import service as bulk
 from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
 from app.idempotency.deps import IdempotencyDep
@@ -126,12 +127,23 @@ async def create_person(
 
 @router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 async def export_csv(
-    request: Request, session: SessionDep, actor: Permitted("persons:bulk"), filters: FiltersDep
+    request: Request,
+    session: SessionDep,
+    actor: Permitted("persons:bulk"),
+    filters: FiltersDep,
+    include_nik: Annotated[
+        bool, Query(description="Plain NIK and KK number: X-Purpose, and approval.")
+    ] = False,
 ):
-    """The registry as CSV (streamed; restricted records left out; formula cells escaped). Audited."""
-    ids = await service.export_ids(session, actor, filters)
+    """The registry as CSV (streamed; restricted left out; formula cells escaped; NIK masked). Audited.
+
+    With `include_nik=true` it needs an X-Purpose code and, by setting, goes through
+    POST /api/v1/export-requests for a second staff approval instead.
+    """
+    reason = bulk.check_direct_export(actor, request.app.state.settings) if include_nik else None
+    ids = await service.export_ids(session, actor, filters, reason=reason)
     return StreamingResponse(
-        csv_io.stream_export(request.app.state.sessionmaker, ids),
+        csv_io.stream_export(request.app.state.sessionmaker, ids, include_nik),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="persons.csv"'},
     )
@@ -178,6 +190,8 @@ async def import_csv(
 ) -> ImportReport:
     """Import persons from CSV (UTF-8, `,` or `;`): all rows or none; `dry_run=true` only validates."""
     raw = await _read_upload(request)
+    if bulk.touches_nik(raw):
+        bulk.require_purpose(actor, "An import with NIK")
     return await import_service.run_import(session, actor, site_id, raw, dry_run=dry_run)
 
 

@@ -539,8 +539,10 @@ async def all_access_events(session: AsyncSession, person_id: uuid.UUID) -> Sequ
     return (await session.scalars(stmt.order_by(AuditEvent.id))).all()
 
 
-async def export_ids(session: AsyncSession, actor: Actor, filters: PersonFilters) -> list[uuid.UUID]:
+async def export_ids(
+    session: AsyncSession, actor: Actor, filters: PersonFilters, reason: str | None = None
+) -> list[uuid.UUID]:
     """The persons an export holds (never restricted or erased ones); the export is audited."""
     ids = list((await session.scalars(queries.exported(filters))).all())
-    await audit.record(session, actor, "person.export", resource_type="person", person_ids=ids)
+    await audit.record(session, actor, "person.export", resource_type="person", person_ids=ids, reason=reason)
     return ids

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import db_driver
 from app.auth import service as auth_service
 from app.auth.service import TokenOwner
+from app.bulk import volume
 from app.db import SessionDep, request_session, write_durable_apart
 from app.errors import AppError, Forbidden, NotAuthenticated
 from app.privacy.purpose import purpose_of, refuse_personal_query
@@ -127,6 +128,8 @@ class PermittedRead:
             # The session writes its own (request_session); the driver's go through one here.
             if isinstance(exc, AppError) and isinstance(scope, db_driver.Transaction):
                 await write_durable_apart(self._request, exc)
+        if exc is None and volume.PENDING.get() is not None:
+            await volume.write_pending(self._request.app.state.sessionmaker)
 
 
 def require_read(permission: str) -> Any:

@@ -31,6 +31,16 @@ def hash_secret(secret: str) -> str:
     return _hasher().hash(secret)
 
 
+def needs_rehash(stored_hash: str | None) -> bool:
+    """Whether a stored hash was made with weaker parameters than the current settings."""
+    if stored_hash is None:
+        return False
+    try:
+        return _hasher().check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return False
+
+
 def verify_secret(stored_hash: str | None, secret: str) -> bool:
     """Whether `secret` matches; with no stored hash, spends the same time and says no."""
     try:

@@ -17,5 +17,7 @@ class User(IdMixin, VersionedMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # Revocation epoch: tokens of any type issued until then are dead (app/auth/revocation.py).
+    tokens_valid_after: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime | None]

@@ -13,6 +13,7 @@ from app.security.deps import Permitted
 from app.security.policy import POLICY, Role
 from app.security.principal import Actor
 from app.users import service
+from app.users.models import User
 from app.users.schemas import MeRead, PasswordChange, UserCreate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -69,7 +70,9 @@ async def update_user(
 
 async def _display_name(session: SessionDep, actor: Actor) -> str:
     if actor.kind == "user":
-        return (await service.get(session, actor.id)).full_name
+        user = await session.get(User, actor.id)
+        # An external provider's user (app/auth/oidc.py) has no local account: named as such.
+        return user.full_name if user is not None else "External identity"
     from app.clients import service as client_service  # noqa: PLC0415
 
     return (await client_service.get(session, actor.id)).name

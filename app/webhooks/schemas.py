@@ -18,10 +18,12 @@ EventType = Literal[
     "action_item.updated",
     "repatriation.status_changed",
     "determination.changed",
+    "account.read_volume_exceeded",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 # Partners may not read determinations ("eligibility:determinations"), so may not subscribe to them.
-STAFF_ONLY_EVENTS = frozenset({"determination.changed"})
+# An account reading more persons than its work needs is the admins' business (app/bulk/volume.py).
+STAFF_ONLY_EVENTS = frozenset({"determination.changed", "account.read_volume_exceeded"})
 # dropped: at send time the agency could no longer read what the event is about (nothing was sent).
 DeliveryStatus = Literal["pending", "delivered", "failed", "dropped"]
 

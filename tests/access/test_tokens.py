@@ -151,7 +151,8 @@ async def test_throttle_is_shared_by_app_instances_over_one_database(app, client
     user = await password_user(session)
     second = create_app(Settings(database_url=app.state.settings.database_url))
     try:
-        transport = httpx.ASGITransport(app=second, client=("203.0.113.8", 40001))
+        # The same client address as `client`'s: the account is throttled per address.
+        transport = httpx.ASGITransport(app=second, client=("203.0.113.7", 40001))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as other_worker:
             # Failures split across the two workers add up in the database.
             for http in (client, other_worker, client, other_worker, client):

@@ -14,7 +14,8 @@ from tests.factories import Callers
 from tests.platform import assert_problem, error_locs  # noqa: F401 - re-exported for these tests
 
 PERSONS = "/api/v1/persons"
-CSV_HEADERS = {"content-type": "text/csv"}
+# An import with NIK states its purpose (app/bulk/service.py).
+CSV_HEADERS = {"content-type": "text/csv", "X-Purpose": "legal_obligation"}
 
 
 def synthetic_nik(serial: int, *, female: bool = True, day: int = 12, month: int = 4, yy: int = 95) -> str:

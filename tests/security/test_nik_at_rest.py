@@ -40,7 +40,7 @@ async def _exercise(client, callers, site_id) -> None:
     imported = await client.post(
         f"/api/v1/persons/import?site_id={site_id}",
         content=csv_text.encode(),
-        headers={**callers.officer.headers, "content-type": "text/csv"},
+        headers={**callers.officer.headers, "content-type": "text/csv", "X-Purpose": "legal_obligation"},
     )
     assert imported.status_code == 200, imported.text
     assert (

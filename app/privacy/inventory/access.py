@@ -15,6 +15,7 @@ TABLES: dict[str, TableEntry] = {
             "role": plain(frozenset({Role.admin})),
             "agency_id": plain(frozenset({Role.admin})),
             "active": plain(frozenset({Role.admin})),
+            "tokens_valid_after": plain(NOBODY),
             "password_changed_at": plain(frozenset({Role.admin})),
         },
     ),
@@ -29,6 +30,7 @@ TABLES: dict[str, TableEntry] = {
             "role": plain(frozenset({Role.admin})),
             "agency_id": plain(frozenset({Role.admin})),
             "active": plain(frozenset({Role.admin})),
+            "tokens_valid_after": plain(NOBODY),
         },
     ),
     "access_tokens": TableEntry(
@@ -43,10 +45,37 @@ TABLES: dict[str, TableEntry] = {
             "revoked_at": plain(NOBODY),
         },
     ),
-    "login_failures": TableEntry(
-        "Failed sign-ins, for throttling.",
+    "login_throttles": TableEntry(
+        "Sign-in attempts per account and per address, for throttling with backoff.",
+        columns={
+            "key": secret(note="keyed digest of the username, client id or address"),
+            "failures": plain(NOBODY),
+            "delay_seconds": plain(NOBODY),
+            "last_at": plain(NOBODY),
+            "blocked_until": plain(NOBODY),
+            "attempt": plain(NOBODY),
+        },
+    ),
+    "export_requests": TableEntry(
+        "Exports of persons with plain NIK, awaiting or holding a second staff approval.",
         columns=ID
-        | {"subject_digest": secret(note="keyed digest of the username"), "occurred_at": plain(NOBODY)},
+        | {
+            "requester_kind": plain(INTERNAL),
+            "requester_id": plain(INTERNAL),
+            "purpose": plain(INTERNAL),
+            "filters": plain(INTERNAL, note="list filters; never a NIK"),
+            "include_nik": plain(INTERNAL),
+            "status": plain(INTERNAL),
+            "approver_id": plain(INTERNAL),
+            "approved_at": plain(INTERNAL),
+            "downloaded_at": plain(INTERNAL),
+            "created_at": plain(INTERNAL),
+            "expires_at": plain(INTERNAL),
+        },
+    ),
+    "read_volumes": TableEntry(
+        "How many persons each account read per hour, to flag bulk reading.",
+        columns={"actor_id": plain(NOBODY), "hour": plain(NOBODY), "count": plain(NOBODY)},
     ),
     "audit_events": TableEntry(
         "The append-only trail of who read or changed what.",

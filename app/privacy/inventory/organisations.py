@@ -38,6 +38,7 @@ TABLES: dict[str, TableEntry] = {
             "contact_phone": staff(),
             "contact_email": staff(),
             "active": plain(),
+            "tokens_valid_after": plain(NOBODY),
         },
     ),
 }
