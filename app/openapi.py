@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from pydantic.json_schema import models_json_schema
 
 from app.errors import PROBLEM_JSON, ImportProblem, Problem, ProblemType, problem_types
+from app.webhooks.schemas import EVENT_TYPES
 
 Schema = dict[str, Any]
 
@@ -60,17 +61,7 @@ ENUM_NAMES: dict[tuple[str, ...], str] = {
     ("eq", "ne", "in", "not_in"): "ChoiceOp",
     ("eq", "ne", "in", "not_in", "is_null", "not_null"): "ProvinceCodeOp",
     ("eq", "ne", "in", "not_in", "starts_with", "is_null", "not_null"): "RegionCodeOp",
-    (
-        "person.status_changed",
-        "person.referred",
-        "person.erased",
-        "person.restricted",
-        "meeting.created",
-        "meeting.updated",
-        "action_item.updated",
-        "repatriation.status_changed",
-        "determination.changed",
-    ): "WebhookEventType",
+    EVENT_TYPES: "WebhookEventType",
 }
 # Components whose FastAPI name says too little once it stands alone in a client.
 RENAMES = {
