@@ -1,7 +1,8 @@
 """How many persons each account reads per clock hour; over the bound it is flagged, and by setting paused.
 
 Every audited read of persons (one, a list, a search, an export) adds its persons to the caller's
-hourly count in one atomic upsert, in the read's own transaction. The read that takes the count
+hourly count: kept in the process and written in batches by an atomic upsert, in a read's own
+transaction. The read that takes the count
 over `read_volume_hourly_limit` flags the account once that hour: an audit event, a metric and a
 staff-only webhook event (`account.read_volume_exceeded`) for the admins. With
 `read_volume_pause`, reads over the bound are refused (429) until the hour ends.
@@ -83,16 +84,45 @@ def _judge(actor: Actor, hour: int, count: int, added: int, settings: Settings) 
     return flag
 
 
+# Counts are kept per process and written in batches: one upsert per read would have every read
+# of an account wait on one row's lock. A batch is written when it reaches a tenth of the bound,
+# and at once when it would take the account over the bound, so the flag comes with the read that
+# crosses it; the count of several workers lags by at most a batch each.
+_unwritten: dict[tuple[uuid.UUID, int], int] = {}
+_written: dict[tuple[uuid.UUID, int], int] = {}
+
+
+def _batch(actor: Actor, hour: int, added: int, settings: Settings) -> int:
+    """The persons to write now for this account and hour (0: keep counting in memory)."""
+    key = (actor.id, hour)
+    if _unwritten and next(iter(_unwritten))[1] != hour:
+        _unwritten.clear()  # a new hour: last hour's counts are what was written
+        _written.clear()
+    pending = _unwritten[key] = _unwritten.get(key, 0) + added
+    written, limit = _written.get(key, 0), settings.read_volume_hourly_limit
+    if pending >= max(1, limit // 10) or written <= limit < written + pending:
+        del _unwritten[key]
+        return pending
+    if written + pending > limit and settings.read_volume_pause:
+        _judge(actor, hour, written + pending, 0, settings)  # paused: 429, no write needed
+    return 0
+
+
+def _wrote(actor: Actor, hour: int, count: int) -> None:
+    _written[(actor.id, hour)] = count
+
+
 async def count_on_session(
     session: AsyncSession, actor: Actor, action: str, person_ids: list[uuid.UUID]
 ) -> None:
-    """Count an audited read in the session's transaction; a flag is written after its commit."""
-    added = _counted(actor, action, person_ids)
+    """Count an audited read, writing a batch in the session's transaction; a flag after its commit."""
+    hour, settings = _hour(), get_settings()
+    added = _batch(actor, hour, _counted(actor, action, person_ids), settings)
     if not added:
         return
-    hour, settings = _hour(), get_settings()
     params = {"actor_id": actor.id, "hour": hour, "count": added}
     count = (await session.execute(UPSERTS[session.bind.dialect.name], params)).scalar_one()
+    _wrote(actor, hour, count)
     flag = _judge(actor, hour, count, added, settings)
     if flag is not None:
         # app.db's after-commit list (app.db imports the audit service, which imports this module).
@@ -103,12 +133,13 @@ async def count_on_driver(
     connection: asyncpg.Connection, actor: Actor, action: str, person_ids: list[uuid.UUID]
 ) -> None:
     """`count_on_session` on the driver connection of the hot reads."""
-    added = _counted(actor, action, person_ids)
+    hour, settings = _hour(), get_settings()
+    added = _batch(actor, hour, _counted(actor, action, person_ids), settings)
     if not added:
         return
-    hour = _hour()
     rows = await UPSERT_ON_DRIVER.fetch(connection, {"actor_id": actor.id, "hour": hour, "count": added})
-    flag = _judge(actor, hour, rows[0][0], added, get_settings())
+    _wrote(actor, hour, rows[0][0])
+    flag = _judge(actor, hour, rows[0][0], added, settings)
     if flag is not None:
         PENDING.set(flag)
 

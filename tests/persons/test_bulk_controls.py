@@ -159,3 +159,37 @@ async def test_by_setting_an_account_over_the_bound_is_paused(client, session, c
     assert (
         await client.get(f"{PERSONS}/{people[0]['id']}", headers=callers.admin.headers)
     ).status_code == 200
+
+
+async def test_reads_are_counted_in_batches_and_the_crossing_read_is_written_at_once(
+    app, client, session, callers, monkeypatch
+):
+    """One upsert per read would have an account's reads queue on one row: batches of a tenth."""
+    from sqlalchemy import func, select
+
+    from app.bulk.models import ReadVolume
+
+    monkeypatch.setattr(get_settings(), "read_volume_hourly_limit", 30)
+    site = await make_site(client, callers)
+    person = await make_person(client, callers, site["id"])
+
+    officer_id = callers.officer.user.id
+
+    async def written() -> int:
+        stmt = select(func.coalesce(func.sum(ReadVolume.count), 0)).where(ReadVolume.actor_id == officer_id)
+        total = await session.scalar(stmt)
+        await session.rollback()  # no read transaction left open: SQLite has one writer
+        return total
+
+    for _ in range(2):
+        assert await _read(client, callers.officer, person) == 200
+    assert await written() == 0  # in memory: a batch is 30 // 10 = 3 persons
+    assert await _read(client, callers.officer, person) == 200
+    assert await written() == 3
+    for _ in range(27):
+        assert await _read(client, callers.officer, person) == 200
+    assert await written() == 30 and await audit_events(session, volume.FLAG_EVENT) == []
+    # The read that takes the account over the bound is written with it, and flagged.
+    assert await _read(client, callers.officer, person) == 200
+    assert await written() == 31
+    assert len(await audit_events(session, volume.FLAG_EVENT)) == 1
