@@ -8,6 +8,7 @@ PostgreSQL runs are skipped with a loud reason, except under CI=true, where that
 import glob
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,12 @@ def _answers(url: str) -> bool:
             return True
     except psycopg.Error:
         return False
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _pg_ctl() -> str | None:
@@ -47,13 +54,13 @@ def postgres_server_url() -> Iterator[str]:
         return
     pg_ctl = _pg_ctl()
     if pg_ctl and os.geteuid() != 0:  # PostgreSQL refuses to run as root
-        from pytest_postgresql.executor import PostgreSQLExecutor
+        from pytest_postgresql.executors import PostgreSQLExecutor
 
         datadir = tempfile.mkdtemp(prefix="reintegrasi-pg-")
         executor = PostgreSQLExecutor(
             executable=pg_ctl,
             host="127.0.0.1",
-            port=54329,
+            port=_free_port(),  # each xdist worker starts its own
             user="postgres",
             options="",
             startparams="-w",
@@ -61,11 +68,12 @@ def postgres_server_url() -> Iterator[str]:
             dbname="postgres",
             postgres_options="",
             datadir=datadir + "/data",
+            logfile=datadir + "/postgresql.log",
             password="",
         )
         with executor:
             executor.wait_for_postgres()
-            yield "postgresql+asyncpg://postgres@127.0.0.1:54329/postgres"
+            yield f"postgresql+asyncpg://postgres@127.0.0.1:{executor.port}/postgres"
         return
     reason = "NO POSTGRESQL: set REINTEGRASI_TEST_POSTGRES_URL or start a server on 127.0.0.1:5432"
     if os.environ.get("CI") == "true":
