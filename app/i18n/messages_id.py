@@ -316,6 +316,7 @@ FIELDS = {
     "a person with this NIK is already registered": "orang dengan NIK ini sudah terdaftar",
     "the file is not UTF-8": "berkas tidak berenkode UTF-8",
     "the file has no rows": "berkas tidak memiliki baris",
+    "a multipart import needs the CSV in the field `file`": "impor multipart memerlukan CSV di field `file`",
     # meetings
     "must be after from": "harus setelah from",
     "unknown IANA timezone": "zona waktu IANA tidak dikenal",
