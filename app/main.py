@@ -13,6 +13,7 @@ from app.agencies.router import router as agencies_router
 from app.apidocs.router import install_api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.calendars.router import router as calendars_router
 from app.censuses.router import router as censuses_router
 from app.change_requests.router import person_router as person_change_requests_router
 from app.change_requests.router import router as change_requests_router
@@ -93,6 +94,7 @@ API_ROUTERS = (
     privacy_router,
     sites_router,
     meetings_router,
+    calendars_router,
     coordinations_router,
     repatriations_router,
     assistance_router,

@@ -3,6 +3,7 @@
 from app.agencies.models import Agency
 from app.audit.models import AuditDenialCount, AuditEvent, AuditSeal
 from app.auth.models import AccessToken, LoginFailure
+from app.calendars.models import CalendarFeed
 from app.censuses.models import CensusObservation, CensusRound
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
 from app.clients.models import ApiClient
@@ -27,6 +28,7 @@ __all__ = [
     "AuditDenialCount",
     "AuditEvent",
     "AuditSeal",
+    "CalendarFeed",
     "CensusObservation",
     "CensusRound",
     "ChangeRequest",

@@ -607,6 +607,18 @@ INVENTORY: dict[str, TableEntry] = {
             "revoked_at": plain(NOBODY),
         },
     ),
+    "calendar_feeds": TableEntry(
+        "Calendar feed URLs of users, the token stored as a digest.",
+        columns=ID
+        | {
+            "user_id": staff(NOBODY, note="shown to the feed's user and to admins"),
+            "agency_id": plain(NOBODY),
+            "name": plain(NOBODY, note="the user's own label for the feed"),
+            "token_digest": secret(),
+            "created_at": plain(NOBODY),
+            "revoked_at": plain(NOBODY),
+        },
+    ),
     "login_failures": TableEntry(
         "Failed sign-ins, for throttling.",
         columns=ID
