@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import IntegrityError
 
 from app.agencies.router import router as agencies_router
+from app.apidocs.examples import install_examples
 from app.apidocs.router import install_api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics(app)
     install_error_handlers(app)
     _document_problems(app)
+    install_examples(app)
     app.add_exception_handler(Replay, replay_response)
     include_api(app)
     app.include_router(health_router, responses=PROBLEM_RESPONSES)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from app.schemas import Line, RequestBody, ResponseBody
 
@@ -12,8 +12,6 @@ FeedName = Annotated[Line, StringConstraints(min_length=1, max_length=100)]
 
 
 class CalendarFeedCreate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Rakor Dinas Sosial di ponsel"}]})
-
     name: FeedName = Field(description="What the feed is for, to tell your feeds apart.")
 
 

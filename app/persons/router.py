@@ -185,7 +185,7 @@ async def _read_csv(request: Request) -> bytes:
 IMPORT_BODY = {
     "required": True,
     "content": {
-        "text/csv": {"schema": {"type": "string"}, "example": csv_io.template().lstrip("\ufeff")},
+        "text/csv": {"schema": {"type": "string"}},
         "multipart/form-data": {
             "schema": {
                 "type": "object",
