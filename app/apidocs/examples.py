@@ -15,8 +15,13 @@ import uuid
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
+from app.calendars.schemas import CalendarFeedCreated
+from app.eligibility.schemas import RunRead
+from app.meetings.schemas import MeetingRead
 from app.persons import csv_io
+from app.persons.schemas import ImportReport, PersonRead
 
 API = "/api/v1"
 
@@ -394,6 +399,123 @@ _body(
 _body("PATCH", "/webhooks/{webhook_id}", "Paused", {"active": False})
 
 
+# --- the main responses ----------------------------------------------------------------------------
+# (method, path, status) -> (summary, model, value); the examples test checks each against its model
+# and against the keys of the real answer.
+RESPONSE_EXAMPLES: dict[tuple[str, str, str], tuple[str, type[BaseModel], dict[str, Any]]] = {}
+
+_AT = "2018-10-30T02:15:00Z"
+RESPONSE_EXAMPLES[("POST", f"{API}/persons", "201")] = (
+    "The registered person, as Dinas Sosial staff see it",
+    PersonRead,
+    {
+        "id": ref("person"),
+        "registration_number": "KD-0001",
+        "site_id": ref("site"),
+        "full_name": "Warga Contoh Dua",
+        "alias": "Contoh-02",
+        "sex": "female",
+        "birth_date": "1988-09-06",
+        "birth_year": 1988,
+        "nik": NIK,
+        "nik_region_code": "53.71",
+        "kk_number": None,
+        "phone": None,
+        "domicile_address": None,
+        "origin_region_code": "53.01",
+        "domicile_region_code": "53.71",
+        "identity_document": "ktp",
+        "identity_verified": True,
+        "identity_verified_at": _AT,
+        "identity_verified_by": ref("user"),
+        "legal_basis": "public_task",
+        "consent_at": None,
+        "status": "registered",
+        "status_changed_at": _AT,
+        "restricted": False,
+        "erased": False,
+        "referrals": [],
+        "notes": None,
+        "version": 1,
+        "created_at": _AT,
+        "updated_at": _AT,
+        "warnings": [],
+    },
+)
+RESPONSE_EXAMPLES[("POST", f"{API}/persons/import", "200")] = (
+    "Two rows imported: who was created, by row",
+    ImportReport,
+    {
+        "dry_run": False,
+        "rows": 2,
+        "created": 2,
+        "persons": [
+            {"row": 2, "id": ref("imported_person"), "registration_number": "KD-0002"},
+            {"row": 3, "id": "00000000-0000-4000-8000-000000000099", "registration_number": "KD-0003"},
+        ],
+        "persons_truncated": False,
+        "errors": [],
+    },
+)
+RESPONSE_EXAMPLES[("POST", f"{API}/meetings", "201")] = (
+    "The rakor, in its own timezone (WITA)",
+    MeetingRead,
+    {
+        "id": ref("meeting"),
+        "kind": "coordination",
+        "title": "Rapat koordinasi penutupan lokalisasi Karang Dempel",
+        "description": None,
+        "site_id": ref("site"),
+        "starts_at": "2018-10-30T09:00:00+08:00",
+        "ends_at": "2018-10-30T12:00:00+08:00",
+        "timezone": "Asia/Makassar",
+        "location": "Ruang Garuda, Balai Kota Kupang",
+        "organizer_agency_id": ref("dinsos"),
+        "status": "planned",
+        "minutes": None,
+        "version": 1,
+        "created_at": "2018-10-29T01:00:00Z",
+        "updated_at": "2018-10-29T01:00:00Z",
+    },
+)
+RESPONSE_EXAMPLES[("POST", f"{API}/calendar-feeds", "201")] = (
+    "The feed URL, shown this once",
+    CalendarFeedCreated,
+    {
+        "id": "00000000-0000-4000-8000-000000000098",
+        "user_id": ref("user"),
+        "agency_id": ref("ngo"),
+        "name": "Rapat Dinsos di ponsel",
+        "created_at": _AT,
+        "revoked_at": None,
+        "url": "https://reintegrasi.example/api/v1/calendar-feeds/3q2-example-secret-token/meetings.ics",
+    },
+)
+RESPONSE_EXAMPLES[("POST", f"{API}/programs/{{program_id}}/determinations", "201")] = (
+    "The first run: nothing to compare with, so no changes counted",
+    RunRead,
+    {
+        "id": "00000000-0000-4000-8000-000000000097",
+        "number": 1,
+        "program_id": ref("program"),
+        "rule_set": {"id": ref("rule_set"), "version": 1, "hash": "5f0c" + "0" * 60},
+        "as_of": "2018-12-01",
+        "site_id": ref("site"),
+        "evaluated_at": "2018-12-01T01:00:00Z",
+        "decided_by": ref("user"),
+        "previous_run_id": None,
+        "total": 145,
+        "eligible": 3,
+        "ineligible": 142,
+        "became_eligible": 0,
+        "became_ineligible": 0,
+        "became_eligible_ids": None,
+        "became_ineligible_ids": None,
+        "ids_truncated": False,
+    },
+)
+
+
 def install_examples(app: FastAPI) -> None:
     """Put the examples into the app's OpenAPI document, per operation and media type."""
     build = app.openapi
@@ -405,6 +527,9 @@ def install_examples(app: FastAPI) -> None:
                 content = schema["paths"][path][method.lower()]["requestBody"]["content"]
                 for media_type, (summary, value) in media.items():
                     content[media_type]["examples"] = {"seed": {"summary": summary, "value": value}}
+            for (method, path, status), (summary, _, value) in RESPONSE_EXAMPLES.items():
+                content = schema["paths"][path][method.lower()]["responses"][status]["content"]
+                content["application/json"]["examples"] = {"seed": {"summary": summary, "value": value}}
             app.openapi_schema = schema
         return app.openapi_schema
 

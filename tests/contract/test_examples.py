@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from app.apidocs.examples import ACCESS_TOKEN, REFS, ref
+from app.apidocs.examples import ACCESS_TOKEN, REFS, RESPONSE_EXAMPLES, ref
 from tests.factories import Callers
 
 API = "/api/v1"
@@ -39,6 +39,7 @@ class Story:
         self.ids: dict[str, str] = {"ngo": str(callers.agency_a.id)}
         self.tokens: dict[str, str] = {}
         self.sent: set[tuple[str, str]] = set()
+        self.answers: dict[tuple[str, str, str], Any] = {}  # the first answer of each operation
 
     def _value(self, method: str, path: str, media: str) -> Any:
         text = json.dumps(self.examples[(method, API + path, media)])
@@ -87,6 +88,8 @@ class Story:
         response = await self.client.request(method, url, params=query, **body)
         assert 200 <= response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
         self.sent.add((method, API + path))
+        if response.content and response.headers["content-type"].startswith("application/json"):
+            self.answers.setdefault((method, API + path, str(response.status_code)), response.json())
         if save is not None:
             self.ids[save] = response.json()["id"]
         return response
@@ -246,3 +249,10 @@ async def test_every_request_body_example_is_accepted(app, client, callers, monk
     await story.send("POST", "/persons/{person_id}/erasure", {"person_id": "imported_person"})
 
     assert story.sent == story.with_body, f"not sent: {sorted(story.with_body - story.sent)}"
+    # The response examples are what the API answers: the model accepts them, the keys are the same.
+    for key, (_, model, value) in RESPONSE_EXAMPLES.items():
+        assert key in story.answers, f"the story gets no {key} answer to compare with"
+        model.model_validate(value)
+        assert set(value) == set(story.answers[key]), key
+        served = document["paths"][key[1]][key[0].lower()]["responses"][key[2]]["content"]
+        assert served["application/json"]["examples"]["seed"]["value"] == value
