@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from app.audit.schemas import AuditEventRead
 from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
-from app.errors import InvalidInput
+from app.errors import PROBLEM_JSON, InvalidInput
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.persons import csv_io, driver_reads, presenter, service
@@ -182,6 +182,17 @@ async def _read_csv(request: Request) -> bytes:
         return await upload.read()
 
 
+IMPORT_REJECTED_EXAMPLE = {
+    "type": "/problems/import-rejected",
+    "title": "Import rejected",
+    "status": 422,
+    "detail": "2 error(s) in 145 row(s); nothing was written.",
+    "errors": [
+        {"row": 12, "column": "nik", "message": "Value error, the serial part may not be 0000"},
+        {"row": 40, "column": "legal_basis", "message": "Field required"},
+    ],
+    "error_count": 2,
+}
 IMPORT_BODY = {
     "required": True,
     "content": {
@@ -206,7 +217,11 @@ IMPORT_BODY = {
     openapi_extra={"requestBody": IMPORT_BODY},
     responses={
         413: {"description": "The file is over the upload limit (`max_upload_bytes`)."},
-        422: {"description": "Every error as {row, column, message}; nothing was written."},
+        422: {
+            "description": "Every error as `{row, column, message}` (row 1 is the header), up to "
+            "1000, with `error_count`; nothing was written.",
+            "content": {PROBLEM_JSON: {"example": IMPORT_REJECTED_EXAMPLE}},
+        },
     },
 )
 async def import_csv(

@@ -89,3 +89,24 @@ async def test_the_document_lists_every_column_and_both_media_types(client):
     assert required == {n for n, f in PersonCreate.model_fields.items() if f.is_required()} - {"site_id"}
     assert "`female`, `male`, `unknown`" in operation["description"]
     assert "/api/v1/persons/import/template.csv" in document["paths"]
+
+
+async def test_the_documented_422_is_what_a_rejected_import_answers(client, callers):
+    site = await make_site(client, callers)
+    bad = ROWS.replace(synthetic_nik(9201), synthetic_nik(9201)[:12] + "0000").replace("vital_interest", "")
+    response = await client.post(
+        IMPORT,
+        params={"site_id": site["id"]},
+        content=bad.encode(),
+        headers={**callers.officer.headers, "content-type": "text/csv"},
+    )
+    problem = assert_problem(response, 422)
+    document = (await client.get("/openapi.json")).json()
+    answers = document["paths"]["/api/v1/persons/import"]["post"]["responses"]["422"]["content"]
+    example = answers["application/problem+json"]["example"]
+    assert set(problem) == set(example) and problem["type"] == example["type"]
+    assert problem["errors"] == [
+        {"row": 2, "column": "nik", "message": "Value error, the serial part may not be 0000"},
+        {"row": 3, "column": "legal_basis", "message": "Field required"},
+    ]
+    assert [set(e) for e in example["errors"]] == [{"row", "column", "message"}] * 2
