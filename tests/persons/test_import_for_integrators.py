@@ -4,6 +4,7 @@ import csv
 import io
 
 from app.persons import csv_io
+from app.persons import imports as import_service
 from app.persons.schemas import PersonCreate
 from tests.persons.helpers import make_site
 from tests.persons.support import PERSONS, assert_problem, person_count, synthetic_nik
@@ -110,3 +111,15 @@ async def test_the_documented_422_is_what_a_rejected_import_answers(client, call
         {"row": 3, "column": "legal_basis", "message": "Field required"},
     ]
     assert [set(e) for e in example["errors"]] == [{"row", "column", "message"}] * 2
+
+
+async def test_the_report_lists_the_first_persons_and_says_when_there_were_more(client, callers, monkeypatch):
+    monkeypatch.setattr(import_service, "MAX_LISTED_PERSONS", 1)
+    site = await make_site(client, callers)
+    files = {"file": ("persons.csv", ROWS.encode(), "text/csv")}
+    response = await client.post(
+        IMPORT, params={"site_id": site["id"]}, files=files, headers=callers.officer.headers
+    )
+    report = response.json()
+    assert (report["created"], report["persons_truncated"]) == (2, True)
+    assert [p["registration_number"] for p in report["persons"]] == ["KD-0001"]
