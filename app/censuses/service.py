@@ -29,7 +29,7 @@ async def create(session: AsyncSession, actor: Actor, site_id: uuid.UUID, data: 
     await site_service.get(session, site_id)
     if data.meeting_id is not None:
         try:
-            await meeting_service.get_meeting(session, actor, data.meeting_id)
+            await meeting_service.lookup_meeting(session, actor, data.meeting_id)
         except NotFound as exc:
             raise InvalidInput([(("body", "meeting_id"), "unknown meeting")]) from exc
     if await session.scalar(

@@ -29,6 +29,9 @@ from app.demo.scenario import AgencySpec, PersonSpec
 from app.eligibility import service as eligibility_service
 from app.eligibility.schemas import RuleSetCreate
 from app.errors import Conflict
+from app.meetings import action_items as action_item_service
+from app.meetings import agenda as agenda_service
+from app.meetings import participants as participant_service
 from app.meetings import service as meeting_service
 from app.meetings.models import Meeting
 from app.meetings.schemas import (
@@ -160,7 +163,7 @@ async def _meeting(
     meeting = await meeting_service.create_meeting(session, actor, data)
     for key in scenario.PARTNERS_ON_SITE:
         participant = ParticipantCreate(agency_id=agencies[key].id, response="confirmed", attended=True)
-        await meeting_service.add_participant(session, actor, meeting.id, participant)
+        await participant_service.add_participant(session, actor, meeting.id, participant)
     return meeting
 
 
@@ -169,7 +172,7 @@ async def _rakor(session: AsyncSession, actor: Actor, site: Site, agencies: dict
     meeting = await _meeting(session, actor, site, agencies, scenario.RAKOR)
     agenda = {}
     for title, outcome in scenario.AGENDA:
-        item = await meeting_service.add_agenda_item(
+        item = await agenda_service.add_agenda_item(
             session, actor, meeting.id, AgendaItemCreate(title=title, outcome=outcome)
         )
         agenda[item.number] = item.id
@@ -180,9 +183,9 @@ async def _rakor(session: AsyncSession, actor: Actor, site: Site, agencies: dict
             due_on=action.due_on,
             agenda_item_id=agenda[action.agenda_number],
         )
-        item = await meeting_service.add_action_item(session, actor, meeting.id, data)
+        item = await action_item_service.add_action_item(session, actor, meeting.id, data)
         if action.status != "open":
-            await meeting_service.update_action_item(
+            await action_item_service.update_action_item(
                 session, actor, meeting.id, item.id, ActionItemUpdate(status=action.status), item.version
             )
     return await _held(session, actor, meeting)

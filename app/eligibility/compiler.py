@@ -15,7 +15,8 @@ from sqlalchemy import JSON, String, and_, case, func, literal, not_, or_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.eligibility.facts import FACTS, Fact, FactType, Op
+from app.eligibility.facts import FACTS, Fact, FactType
+from app.eligibility.operators import COMPARISONS, Op
 
 
 def compile_rule(rule: Mapping[str, Any], as_of: date) -> ColumnElement[bool]:
@@ -46,27 +47,7 @@ def _compare(fact: Fact, op: Op, expr: Any, value: Any) -> ColumnElement[bool]:
         return expr if (op is Op.eq) == value else not_(expr)
     if fact.type is FactType.uuid:
         value = [uuid.UUID(v) for v in value] if isinstance(value, list) else uuid.UUID(value)
-    match op:
-        case Op.eq:
-            return expr == value
-        case Op.ne:
-            return expr != value
-        case Op.in_:
-            return expr.in_(value)
-        case Op.not_in:
-            return expr.not_in(value)
-        case Op.lt:
-            return expr < value
-        case Op.lte:
-            return expr <= value
-        case Op.gt:
-            return expr > value
-        case Op.gte:
-            return expr >= value
-        case Op.starts_with:
-            # substr, not LIKE: LIKE is case-insensitive on SQLite and treats _ and % as wildcards.
-            return func.substr(expr, 1, len(value)) == value
-    raise ValueError(f"operator {op} has no SQL form")
+    return COMPARISONS[op].sql(expr, value)
 
 
 def facts_object(names: Iterable[str], as_of: date, dialect: str) -> ColumnElement[Any]:

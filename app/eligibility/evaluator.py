@@ -7,7 +7,8 @@ shared with the SQL compiler, are described in facts.py.
 from collections.abc import Mapping
 from typing import Any
 
-from app.eligibility.facts import FACTS, NULL_OPS, Op
+from app.eligibility.facts import FACTS
+from app.eligibility.operators import COMPARISONS, NULL_OPS, Op
 
 
 def holds(op: Op | str, actual: Any, expected: Any) -> bool:
@@ -19,26 +20,7 @@ def holds(op: Op | str, actual: Any, expected: Any) -> bool:
         return actual is not None
     if actual is None:
         return False
-    match op:
-        case Op.eq:
-            return actual == expected
-        case Op.ne:
-            return actual != expected
-        case Op.in_:
-            return actual in expected
-        case Op.not_in:
-            return actual not in expected
-        case Op.lt:
-            return actual < expected
-        case Op.lte:
-            return actual <= expected
-        case Op.gt:
-            return actual > expected
-        case Op.gte:
-            return actual >= expected
-        case Op.starts_with:
-            return actual.startswith(expected)
-    raise ValueError(f"unknown operator {op}")
+    return COMPARISONS[op].python(actual, expected)
 
 
 def explain(rule: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.censuses.models import CensusObservation, CensusRound
 from app.clock import office_today
+from app.eligibility.operators import Op
 from app.persons.models import Person
 from app.persons.transitions import Status
 from app.regions.schemas import normalize_region_code
@@ -62,22 +63,6 @@ class FactType(StrEnum):
     province_code = "province_code"
 
 
-class Op(StrEnum):
-    eq = "eq"
-    ne = "ne"
-    in_ = "in"
-    not_in = "not_in"
-    lt = "lt"
-    lte = "lte"
-    gt = "gt"
-    gte = "gte"
-    is_null = "is_null"
-    not_null = "not_null"
-    starts_with = "starts_with"
-
-
-LIST_OPS = frozenset({Op.in_, Op.not_in})
-NULL_OPS = frozenset({Op.is_null, Op.not_null})
 _EQUALITY = (Op.eq, Op.ne, Op.in_, Op.not_in)
 TYPE_OPS: dict[FactType, tuple[Op, ...]] = {
     FactType.string: _EQUALITY,
@@ -292,8 +277,35 @@ def _present_sql(as_of: date) -> ColumnElement[bool]:
     )
 
 
-def _province_of(code: str | None) -> str | None:
-    return code[:2] if code else None
+def _region_and_province(column: Any, region_text: str, province_text: str) -> tuple[Fact, Fact]:
+    """A region code column's two facts: `<place>_region_code` and `<place>_province_code` (its 2 digits)."""
+    name = column.key
+    place = name.removesuffix("_region_code")
+
+    def province(person: Person, _: FactContext) -> str | None:
+        code = getattr(person, name)
+        return code[:2] if code else None
+
+    region_fact = Fact(
+        name,
+        FactType.region_code,
+        region_text,
+        lambda p, _: getattr(p, name),
+        lambda _: column,
+        nullable=True,
+        reveals=name,
+    )
+    province_fact = Fact(
+        f"{place}_province_code",
+        FactType.province_code,
+        province_text,
+        province,
+        lambda _: func.substr(column, 1, 2),
+        nullable=True,
+        source=lambda: column,
+        reveals=name,
+    )
+    return region_fact, province_fact
 
 
 _SEXES = ("female", "male", "unknown")
@@ -328,43 +340,15 @@ _FACTS = (
         source=lambda: Person.birth_date,
         reveals="birth_date",
     ),
-    Fact(
-        "domicile_region_code",
-        FactType.region_code,
+    *_region_and_province(
+        Person.domicile_region_code,
         "Regency/city of the KTP/KK address (e.g. 53.71, Kota Kupang): decides city residency.",
-        lambda p, _: p.domicile_region_code,
-        lambda _: Person.domicile_region_code,
-        nullable=True,
-        reveals="domicile_region_code",
-    ),
-    Fact(
-        "domicile_province_code",
-        FactType.province_code,
         "Province of the KTP/KK address (e.g. 53, NTT).",
-        lambda p, _: _province_of(p.domicile_region_code),
-        lambda _: func.substr(Person.domicile_region_code, 1, 2),
-        nullable=True,
-        source=lambda: Person.domicile_region_code,
-        reveals="domicile_region_code",
     ),
-    Fact(
-        "origin_region_code",
-        FactType.region_code,
+    *_region_and_province(
+        Person.origin_region_code,
         "Regency/city the person comes from (daerah asal).",
-        lambda p, _: p.origin_region_code,
-        lambda _: Person.origin_region_code,
-        nullable=True,
-        reveals="origin_region_code",
-    ),
-    Fact(
-        "origin_province_code",
-        FactType.province_code,
         "Province the person comes from.",
-        lambda p, _: _province_of(p.origin_region_code),
-        lambda _: func.substr(Person.origin_region_code, 1, 2),
-        nullable=True,
-        source=lambda: Person.origin_region_code,
-        reveals="origin_region_code",
     ),
     Fact(
         "nik_region_code",

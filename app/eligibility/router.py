@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
-from app.eligibility import service
+from app.eligibility import determinations, evaluation, service, simulation
 from app.eligibility.facts import FACTS
 from app.eligibility.schemas import (
     Change,
@@ -80,7 +80,7 @@ async def get_program(
     program_id: uuid.UUID, session: SessionDep, actor: Permitted("programs:read"), response: Response
 ) -> ProgramRead:
     """One program."""
-    program = await service.get_program(session, program_id)
+    program = await service.lookup_program(session, program_id)
     set_etag(response, program.version)
     return ProgramRead.model_validate(program)
 
@@ -136,7 +136,7 @@ async def get_rule_set(
     response: Response,
 ) -> RuleSetRead:
     """One rule set; the ETag is its revision."""
-    rule_set = await service.get_rule_set(session, program_id, rule_set_id)
+    rule_set = await service.lookup_rule_set(session, program_id, rule_set_id)
     set_etag(response, rule_set.revision)
     return RuleSetRead.model_validate(rule_set)
 
@@ -182,7 +182,7 @@ async def simulate_rule_set(
     actor: Permitted("eligibility:simulate"),
 ) -> SimulationRead:
     """What a rule set would decide against the set in force: counts (ids for staff); nothing recorded."""
-    return await service.simulate(session, actor, program_id, rule_set_id, body)
+    return await simulation.simulate(session, actor, program_id, rule_set_id, body)
 
 
 @router.get("/programs/{program_id}/eligibility/{person_id}", response_model=EligibilityRead)
@@ -197,7 +197,7 @@ async def evaluate_person(
     ] = None,
 ) -> EligibilityRead:
     """Whether one person is eligible, with every condition explained. Audited."""
-    return await service.evaluate_person(
+    return await evaluation.evaluate_person_audited(
         session, actor, program_id, person_id, as_of=as_of, rule_set_id=rule_set_id
     )
 
@@ -211,7 +211,7 @@ async def run_determinations(
     idem: IdempotencyDep,
 ) -> Response:
     """Record a determination for every person in scope (restricted and erased left out); report changes."""
-    report = await service.run_determinations(session, actor, program_id, body)
+    report = await determinations.run_determinations(session, actor, program_id, body)
     return await idem.created(report, f"{_program_url(program_id)}/determination-runs/{report.id}")
 
 
@@ -227,7 +227,7 @@ async def list_determinations(
     change: Annotated[Change | None, Query(description="Who flipped in run_id since the run before.")] = None,
 ) -> Page[DeterminationRead]:
     """List recorded determinations. Audited."""
-    items, cursor = await service.list_determinations(
+    items, cursor = await determinations.list_determinations_audited(
         session, actor, program_id, page, eligible=eligible, person_id=person_id, run_id=run_id, change=change
     )
     return Page(items=items, next_cursor=cursor)
@@ -238,7 +238,7 @@ async def list_runs(
     program_id: uuid.UUID, session: SessionDep, actor: Permitted("eligibility:determinations"), page: PageDep
 ) -> Page[RunRead]:
     """List determination runs with their counts."""
-    items, cursor = await service.list_runs(session, program_id, page)
+    items, cursor = await determinations.list_runs(session, program_id, page)
     return Page(items=items, next_cursor=cursor)
 
 
@@ -250,4 +250,4 @@ async def get_run(
     actor: Permitted("eligibility:determinations"),
 ) -> RunRead:
     """One run: counts, and who changed since the run before (ids for officers and admins)."""
-    return await service.get_run(session, actor, program_id, run_id)
+    return await determinations.read_run_audited(session, actor, program_id, run_id)

@@ -25,7 +25,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from app.eligibility.facts import FACTS, LIST_OPS, NULL_OPS, Fact, FactType, Op
+from app.eligibility.facts import FACTS, Fact, FactType
+from app.eligibility.operators import LIST_OPS, NULL_OPS, Op
 from app.schemas import LINE, Line, Name, RequestBody, ResponseBody, ShortText, Text
 
 MAX_DEPTH = 20

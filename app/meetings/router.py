@@ -11,7 +11,11 @@ from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
 from app.errors import InvalidInput
 from app.idempotency.service import IdempotencyDep
+from app.meetings import action_items as action_item_service
+from app.meetings import agenda as agenda_service
 from app.meetings import ics, service
+from app.meetings import participants as participant_service
+from app.meetings.queries import MeetingFilters
 from app.meetings.schemas import (
     ActionItemCreate,
     ActionItemRead,
@@ -51,14 +55,14 @@ async def meeting_filters(
     ] = None,
     to: Annotated[AwareDatetime | None, Query(description="Meetings starting before this instant.")] = None,
     updated_since: UpdatedSince = None,
-) -> service.MeetingFilters:
+) -> MeetingFilters:
     """The meeting filters of the list and of the calendar feed."""
     if from_ is not None and to is not None and to <= from_:
         raise InvalidInput([(("query", "to"), "must be after from")])
-    return service.MeetingFilters(kind, status, site_id, agency_id, from_, to, updated_since)
+    return MeetingFilters(kind, status, site_id, agency_id, from_, to, updated_since)
 
 
-MeetingFiltersDep = Annotated[service.MeetingFilters, Depends(meeting_filters)]
+MeetingFiltersDep = Annotated[MeetingFilters, Depends(meeting_filters)]
 
 
 def _calendar(body: bytes, filename: str) -> Response:
@@ -73,7 +77,7 @@ async def meetings_calendar(
 ) -> Response:
     """The meetings as an iCalendar feed (same filters as the list; at most 1000, latest first)."""
     found = await service.feed_meetings(session, actor, filters)
-    agenda = await service.public_agenda(session, [m.id for m in found])
+    agenda = await agenda_service.public_agenda(session, [m.id for m in found])
     return _calendar(ics.render(found, agenda, name="Reintegrasi meetings"), "meetings.ics")
 
 
@@ -82,8 +86,8 @@ async def meeting_calendar(
     meeting_id: uuid.UUID, session: SessionDep, actor: Permitted("meetings:read")
 ) -> Response:
     """One meeting as an iCalendar file."""
-    meeting = await service.get_meeting(session, actor, meeting_id)
-    agenda = await service.public_agenda(session, [meeting.id])
+    meeting = await service.lookup_meeting(session, actor, meeting_id)
+    agenda = await agenda_service.public_agenda(session, [meeting.id])
     return _calendar(ics.render([meeting], agenda, name=meeting.title), f"meeting-{meeting.id}.ics")
 
 
@@ -115,7 +119,7 @@ async def get_meeting(
     meeting_id: uuid.UUID, session: SessionDep, actor: Permitted("meetings:read"), response: Response
 ) -> MeetingRead:
     """One meeting, its times in its own timezone."""
-    meeting = await service.get_meeting(session, actor, meeting_id)
+    meeting = await service.lookup_meeting(session, actor, meeting_id)
     set_etag(response, meeting.version)
     return MeetingRead.model_validate(meeting)
 
@@ -140,7 +144,7 @@ async def meeting_history(
     meeting_id: uuid.UUID, session: SessionDep, actor: Permitted("meetings:read"), page: PageDep
 ) -> Page[MeetingChangeRead]:
     """Every change to the meeting and its parts, oldest first, with old and new values."""
-    items, cursor = await service.history(session, actor, meeting_id, page)
+    items, cursor = await service.list_history(session, actor, meeting_id, page)
     return Page(items=[MeetingChangeRead.model_validate(c) for c in items], next_cursor=cursor)
 
 
@@ -156,7 +160,9 @@ async def list_participants(
     updated_since: UpdatedSince = None,
 ) -> Page[ParticipantRead]:
     """The agencies invited to a meeting, their answers and attendance."""
-    items, cursor = await service.list_participants(session, actor, meeting_id, page, updated_since)
+    items, cursor = await participant_service.list_participants(
+        session, actor, meeting_id, page, updated_since
+    )
     return Page(items=[ParticipantRead.model_validate(p) for p in items], next_cursor=cursor)
 
 
@@ -169,7 +175,7 @@ async def add_participant(
     idem: IdempotencyDep,
 ) -> Response:
     """Invite an active agency (once per meeting)."""
-    participant = await service.add_participant(session, actor, meeting_id, body)
+    participant = await participant_service.add_participant(session, actor, meeting_id, body)
     location = f"/api/v1/meetings/{meeting_id}/participants/{participant.id}"
     return await idem.created(ParticipantRead.model_validate(participant), location, participant.version)
 
@@ -183,7 +189,7 @@ async def get_participant(
     response: Response,
 ) -> ParticipantRead:
     """One participating agency."""
-    _, participant = await service.get_participant(session, actor, meeting_id, participant_id)
+    _, participant = await participant_service.lookup_participant(session, actor, meeting_id, participant_id)
     set_etag(response, participant.version)
     return ParticipantRead.model_validate(participant)
 
@@ -199,7 +205,9 @@ async def update_participant(
     response: Response,
 ) -> ParticipantRead:
     """Set the response, representative or attendance; partners only for their own agency."""
-    participant = await service.update_participant(session, actor, meeting_id, participant_id, body, expected)
+    participant = await participant_service.update_participant(
+        session, actor, meeting_id, participant_id, body, expected
+    )
     set_etag(response, participant.version)
     return ParticipantRead.model_validate(participant)
 
@@ -209,7 +217,7 @@ async def remove_participant(
     meeting_id: uuid.UUID, participant_id: uuid.UUID, session: SessionDep, actor: Permitted("meetings:write")
 ) -> None:
     """Withdraw an invitation (409 while the agency has action items of the meeting)."""
-    await service.remove_participant(session, actor, meeting_id, participant_id)
+    await participant_service.remove_participant(session, actor, meeting_id, participant_id)
 
 
 # --- agenda items -------------------------------------------------------------------------
@@ -224,7 +232,7 @@ async def list_agenda_items(
     updated_since: UpdatedSince = None,
 ) -> Page[AgendaItemRead]:
     """The agenda, in order of number."""
-    items, cursor = await service.list_agenda(session, actor, meeting_id, page, updated_since)
+    items, cursor = await agenda_service.list_agenda(session, actor, meeting_id, page, updated_since)
     return Page(items=[AgendaItemRead.model_validate(i) for i in items], next_cursor=cursor)
 
 
@@ -237,7 +245,7 @@ async def add_agenda_item(
     idem: IdempotencyDep,
 ) -> Response:
     """Add an agenda item (numbered after the last one unless a free number is given)."""
-    item = await service.add_agenda_item(session, actor, meeting_id, body)
+    item = await agenda_service.add_agenda_item(session, actor, meeting_id, body)
     location = f"/api/v1/meetings/{meeting_id}/agenda-items/{item.id}"
     return await idem.created(AgendaItemRead.model_validate(item), location, item.version)
 
@@ -251,7 +259,7 @@ async def get_agenda_item(
     response: Response,
 ) -> AgendaItemRead:
     """One agenda item."""
-    item = await service.get_agenda_item(session, actor, meeting_id, item_id)
+    item = await agenda_service.lookup_agenda_item(session, actor, meeting_id, item_id)
     set_etag(response, item.version)
     return AgendaItemRead.model_validate(item)
 
@@ -267,7 +275,7 @@ async def update_agenda_item(
     response: Response,
 ) -> AgendaItemRead:
     """Renumber an agenda item or record its outcome; needs If-Match."""
-    item = await service.update_agenda_item(session, actor, meeting_id, item_id, body, expected)
+    item = await agenda_service.update_agenda_item(session, actor, meeting_id, item_id, body, expected)
     set_etag(response, item.version)
     return AgendaItemRead.model_validate(item)
 
@@ -277,7 +285,7 @@ async def remove_agenda_item(
     meeting_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep, actor: Permitted("meetings:write")
 ) -> None:
     """Delete an agenda item (409 while action items refer to it)."""
-    await service.remove_agenda_item(session, actor, meeting_id, item_id)
+    await agenda_service.remove_agenda_item(session, actor, meeting_id, item_id)
 
 
 # --- action items -------------------------------------------------------------------------
@@ -297,7 +305,7 @@ async def list_all_action_items(
     updated_since: UpdatedSince = None,
 ) -> Page[ActionItemRead]:
     """Action items across the meetings the caller may see."""
-    items, cursor = await service.list_action_items(
+    items, cursor = await action_item_service.list_action_items(
         session,
         actor,
         page,
@@ -320,7 +328,7 @@ async def list_action_items(
     updated_since: UpdatedSince = None,
 ) -> Page[ActionItemRead]:
     """The action items decided at one meeting."""
-    items, cursor = await service.list_action_items(
+    items, cursor = await action_item_service.list_action_items(
         session, actor, page, meeting_id=meeting_id, status=status, updated_since=updated_since
     )
     return Page(items=[ActionItemRead.model_validate(i) for i in items], next_cursor=cursor)
@@ -335,7 +343,7 @@ async def add_action_item(
     idem: IdempotencyDep,
 ) -> Response:
     """Assign a task to the organizer or a participant, due no earlier than the meeting."""
-    item = await service.add_action_item(session, actor, meeting_id, body)
+    item = await action_item_service.add_action_item(session, actor, meeting_id, body)
     location = f"/api/v1/meetings/{meeting_id}/action-items/{item.id}"
     return await idem.created(ActionItemRead.model_validate(item), location, item.version)
 
@@ -349,7 +357,7 @@ async def get_action_item(
     response: Response,
 ) -> ActionItemRead:
     """One action item."""
-    _, item = await service.get_action_item(session, actor, meeting_id, item_id)
+    _, item = await action_item_service.lookup_action_item(session, actor, meeting_id, item_id)
     set_etag(response, item.version)
     return ActionItemRead.model_validate(item)
 
@@ -365,7 +373,7 @@ async def update_action_item(
     response: Response,
 ) -> ActionItemRead:
     """Change an action item; partners only the status of their own agency's items."""
-    item = await service.update_action_item(session, actor, meeting_id, item_id, body, expected)
+    item = await action_item_service.update_action_item(session, actor, meeting_id, item_id, body, expected)
     set_etag(response, item.version)
     return ActionItemRead.model_validate(item)
 

@@ -9,7 +9,9 @@ After the commit the live database files are scrubbed (SQLite's WAL checkpointed
 secure_delete zeroing freed space; PostgreSQL's touched tables rewritten by VACUUM FULL).
 """
 
+import asyncio
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -160,6 +162,32 @@ async def scrub_files(engine: AsyncEngine, settings: Settings, tables: list[str]
         # it runs: wait at most 10 s for the lock, and let a large table take the time it needs.
         await conn.exec_driver_sql("SET lock_timeout = '10s'")
         await conn.exec_driver_sql("SET statement_timeout = 0")
+        await _wait_for_older_snapshots(conn)
         for table in tables:
             await conn.execute(text(f'VACUUM FULL "{table}"'))  # noqa: S608 - names from the inventory
     log.info("erasure: database files scrubbed", extra={"tables": len(tables)})
+
+
+# Sessions of this database whose snapshot is older than the mark (autovacuum's ANALYZE, a long
+# report): VACUUM FULL copies the row versions they may still see into the new files. Sessions of
+# other roles show no xmin unless the maintenance role has pg_read_all_stats.
+_OLDER_SNAPSHOTS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL "
+    "AND age(backend_xmin) > age(CAST(:mark AS xid))"
+)
+_SNAPSHOT_WAIT_S, _SNAPSHOT_POLL_S = 10.0, 0.05
+
+
+async def _wait_for_older_snapshots(conn: AsyncConnection) -> None:
+    """Wait (bounded) until no session can still see the erased row versions."""
+    # Every transaction before this mark (the erasure's included) has ended or is still running.
+    mark = await conn.scalar(
+        text("SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint) % 4294967296")
+    )
+    deadline = time.monotonic() + _SNAPSHOT_WAIT_S
+    while await conn.scalar(_OLDER_SNAPSHOTS, {"mark": mark}):
+        if time.monotonic() > deadline:
+            log.warning("erasure: an older snapshot is still open; the old row versions may be kept")
+            return
+        await asyncio.sleep(_SNAPSHOT_POLL_S)

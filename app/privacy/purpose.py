@@ -37,6 +37,8 @@ class PurposeInUrl(AppError):
 
 def refuse_personal_query(connection: HTTPConnection) -> None:
     """400 when the URL carries a purpose or a NIK: the problem says where to send it instead."""
+    if not connection.scope.get("query_string"):
+        return  # most reads (GET one) have no query string at all
     names = {_bare(name) for name in connection.query_params}
     if names & set(PURPOSE_QUERY):
         raise PurposeInUrl("Name the purpose of access in the X-Purpose header, never in the URL.")

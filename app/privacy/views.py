@@ -5,7 +5,9 @@ shows the persons column of the same name, or a derived form (NIK, KK, birth yea
 the inventory does not let read that column gets null. No view decides on its own who reads what.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from app.persons.models import Person
@@ -14,34 +16,42 @@ from app.security import crypto
 from app.security.policy import Role
 
 
-def _nik(person: Person, role: Role) -> str | None:
+def _nik(role: Role) -> Callable[[Person], str | None]:
     if may_read("persons", "nik_ciphertext", role):
-        return crypto.decrypt(person.nik_ciphertext, person.id, "nik") if person.nik_ciphertext else None
+        return lambda p: crypto.decrypt(p.nik_ciphertext, p.id, "nik") if p.nik_ciphertext else None
     if gets_coarse("persons", "nik_ciphertext", role):
-        return crypto.masked_nik(person.nik_last4)
+        return lambda p: crypto.masked_nik(p.nik_last4)
+    return _hidden
+
+
+def _kk(role: Role) -> Callable[[Person], str | None]:
+    if may_read("persons", "kk_ciphertext", role):
+        return _plain_kk
+    if gets_coarse("persons", "kk_ciphertext", role):
+        return lambda p: crypto.mask(kk) if (kk := _plain_kk(p)) else None
+    return _hidden
+
+
+def _plain_kk(person: Person) -> str | None:
+    return crypto.decrypt(person.kk_ciphertext, person.id, "kk_number") if person.kk_ciphertext else None
+
+
+def _birth_year(role: Role) -> Callable[[Person], int | None]:
+    if may_read("persons", "birth_date", role) or gets_coarse("persons", "birth_date", role):
+        return lambda p: p.birth_date.year if p.birth_date else None
+    return _hidden
+
+
+def _erased(role: Role) -> Callable[[Person], bool]:
+    return lambda p: p.erased_at is not None
+
+
+def _hidden(person: Person) -> None:
     return None
 
 
-def _kk(person: Person, role: Role) -> str | None:
-    readable = may_read("persons", "kk_ciphertext", role)
-    coarse = gets_coarse("persons", "kk_ciphertext", role)
-    if not (readable or coarse) or person.kk_ciphertext is None:
-        return None
-    kk = crypto.decrypt(person.kk_ciphertext, person.id, "kk_number")
-    return kk if readable else crypto.mask(kk)
-
-
-def _birth_year(person: Person, role: Role) -> int | None:
-    shown = may_read("persons", "birth_date", role) or gets_coarse("persons", "birth_date", role)
-    return person.birth_date.year if shown and person.birth_date else None
-
-
-def _erased(person: Person, role: Role) -> bool:
-    return person.erased_at is not None
-
-
-# Fields that are not a column of the same name: the column they come from, and how.
-DERIVED: dict[str, Callable[[Person, Role], Any]] = {
+# Fields that are not a column of the same name: given a role, how it reads the field.
+DERIVED: dict[str, Callable[[Role], Callable[[Person], Any]]] = {
     "nik": _nik,
     "kk_number": _kk,
     "birth_year": _birth_year,
@@ -51,16 +61,22 @@ DERIVED: dict[str, Callable[[Person, Role], Any]] = {
 SOURCE_COLUMN = {"nik": "nik_ciphertext", "kk_number": "kk_ciphertext", "birth_year": "birth_date"}
 
 
-def person_fields(person: Person, role: Role, names: Iterable[str]) -> dict[str, Any]:
+def person_fields(person: Person, role: Role, names: tuple[str, ...]) -> dict[str, Any]:
     """The named fields of a person as `role` may see them: the value, a coarsened form, or null."""
-    return {name: _field(person, role, name) for name in names}
+    return {name: read(person) for name, read in _plan(role, names)}
 
 
-def _field(person: Person, role: Role, name: str) -> Any:
-    derive = DERIVED.get(name)
-    if derive is not None:
-        return derive(person, role)
-    return getattr(person, name) if may_read("persons", name, role) else None
+@cache
+def _plan(role: Role, names: tuple[str, ...]) -> tuple[tuple[str, Callable[[Person], Any]], ...]:
+    """How the role reads each field, decided once per role and view (the reads are the hot path)."""
+    return tuple((name, _reader(role, name)) for name in names)
+
+
+def _reader(role: Role, name: str) -> Callable[[Person], Any]:
+    derived = DERIVED.get(name)
+    if derived is not None:
+        return derived(role)
+    return attrgetter(name) if may_read("persons", name, role) else _hidden
 
 
 # Fields whose values the history stores masked: shown to the roles that get them masked too.

@@ -134,11 +134,11 @@ async def _meeting_seen_by(
     session: AsyncSession, meeting_id: uuid.UUID, agencies: set[uuid.UUID]
 ) -> list[uuid.UUID]:
     """The agencies among `agencies` that may see the meeting (the meetings service's own condition)."""
-    from app.meetings import service as meeting_service  # noqa: PLC0415 - it calls this module
+    from app.meetings import queries as meeting_queries  # noqa: PLC0415 - it calls this module
 
     seen = []
     for agency_id in sorted(agencies):
-        visible = meeting_service.visible_to(_as_partner(agency_id))
+        visible = meeting_queries.readable(_as_partner(agency_id))
         found = await session.scalar(select(Meeting.id).where(Meeting.id == meeting_id, visible))
         if found is not None:
             seen.append(agency_id)

@@ -18,10 +18,11 @@ from sqlalchemy import delete, select
 from app.censuses.models import CensusObservation, CensusRound
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
-from app.eligibility import service
+from app.eligibility import evaluation
 from app.eligibility.compiler import compile_rule, facts_object
 from app.eligibility.evaluator import evaluate
-from app.eligibility.facts import FACTS, LIST_OPS, NULL_OPS, Fact, FactType, Op
+from app.eligibility.facts import FACTS, Fact, FactType
+from app.eligibility.operators import LIST_OPS, NULL_OPS, Op
 from app.eligibility.schemas import MAX_DEPTH, check_rule
 from app.persons.models import Person
 from app.persons.transitions import Status
@@ -223,7 +224,7 @@ class Harness:
             facts = facts_object(list(FACTS), as_of, self.dialect)
             sql_facts = dict((await session.execute(select(Person.id, facts).where(in_example))).all())
             for person in await session.scalars(select(Person).where(Person.id.in_(person_ids))):
-                python_facts = await service.person_facts(session, person, as_of)
+                python_facts = await evaluation.person_facts(session, person, as_of)
                 from_sql = {name: FACTS[name].canonical_actual(v) for name, v in sql_facts[person.id].items()}
                 assert from_sql == python_facts, (as_of, from_sql, python_facts)
                 decided = evaluate(rule, python_facts)

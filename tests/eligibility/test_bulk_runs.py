@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from app.eligibility import service
+from app.eligibility import queries, service
 from app.eligibility.models import Determination, DeterminationRun
 from tests.eligibility.helpers import PROGRAMS, active_program
 from tests.persons.helpers import make_person, make_site
@@ -48,7 +48,7 @@ async def _stored_counts(session, run_id: str) -> tuple[int, int, int, int]:
 async def test_changed_ids_are_capped_and_the_stored_rows_give_the_same_lists(
     client, callers, session, monkeypatch
 ):
-    monkeypatch.setattr(service, "MAX_LISTED_IDS", 2)
+    monkeypatch.setattr(queries, "MAX_LISTED_IDS", 2)
     site = await make_site(client, callers)
     gaining = sorted(
         [(await make_person(client, callers, site["id"], identity_verified=False))["id"] for _ in range(3)],

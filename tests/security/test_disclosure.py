@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.privacy import disclosure
 from app.stats.suppression import THRESHOLD
+from tests import ledger
 from tests.eligibility.helpers import PROGRAMS, active_program, make_rule_set
 from tests.persons.helpers import make_site
 from tests.persons.support import PERSONS, post_csv, refer
@@ -56,7 +57,7 @@ def tables_of(
 
 
 # What the audits checked in this run (the README cites these figures).
-AUDITED: Counter = Counter()
+AUDITED = ledger.FIGURES  # reported at the end of the run
 
 
 def interval_audit(persons: list[dict], known: list[bool], published: dict, rules: dict) -> list[tuple]:
@@ -240,7 +241,6 @@ async def test_a_hidden_regency_is_not_its_province_minus_the_visible_ones(clien
         published = await _everything(client, caller, rule_sets)
         assert published[("by_origin_regency", "52.02")] is None
         assert interval_audit(persons, [False] * len(persons), published, rules) == []
-    print(f"\ninterval audits so far: {dict(AUDITED)}")
 
 
 async def test_a_partner_s_own_referrals_do_not_narrow_what_is_hidden(client, callers):
