@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from app.calendars import service
 from app.calendars.schemas import CalendarFeedCreate, CalendarFeedCreated, CalendarFeedRead
 from app.db import SessionDep
+from app.meetings import agenda as agenda_service
 from app.meetings import ics
 from app.meetings import service as meeting_service
 from app.meetings.router import ICS_RESPONSE, MeetingFiltersDep
@@ -57,7 +58,7 @@ async def calendar_feed(
     """
     actor = await service.reader(session, token, getattr(request.state, "request_id", None))
     found = await meeting_service.feed_meetings(session, actor, filters)
-    agenda = await meeting_service.public_agenda(session, [m.id for m in found])
+    agenda = await agenda_service.public_agenda(session, [m.id for m in found])
     body = ics.render(found, agenda, name="Reintegrasi meetings")
     # No Cache-Control of its own: the app's `no-store` keeps the secret URL's answer out of caches.
     return Response(
