@@ -19,6 +19,7 @@ COPY --chown=app:app app ./app
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     REINTEGRASI_ENVIRONMENT=production \
+    REINTEGRASI_MFA_REQUIRED=true \
     REINTEGRASI_WEBHOOK_WORKER=true
 USER app
 EXPOSE 8000

@@ -4,6 +4,7 @@ import base64
 import warnings
 from functools import lru_cache
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,24 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=60, ge=1)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+
+    # Multi-factor sign-in (TOTP). True: admins and officers need a second factor, and so do the
+    # roles listed in mfa_also_required_for. Off by default outside production (a newcomer's
+    # `make run` stays one step); production refuses to start with it off.
+    mfa_required: bool = False
+    mfa_also_required_for: list[Literal["auditor", "partner", "viewer"]] = []
+    mfa_issuer: str = "Reintegrasi"
+    # The password grant, for scripts only. Unset: on outside production, off in production.
+    password_grant_enabled: bool | None = None
+    # Browser sign-in (authorization code with PKCE): each registered frontend's client id and its
+    # exact redirect URIs, e.g. {"reintegrasi-web": ["https://app.example.go.id/callback"]}.
+    oauth_clients: dict[str, list[str]] = {}
+    authorization_code_ttl_seconds: int = Field(default=60, ge=10, le=600)
+    # Sessions of the browser flow: short access tokens, refreshed with rotating refresh tokens;
+    # a session ends after the idle time without a refresh, and at the absolute time in any case.
+    session_access_token_ttl_minutes: int = Field(default=10, ge=1, le=60)
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
 
     argon2_time_cost: int = Field(default=3, ge=OWASP_MIN_TIME_COST)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=OWASP_MIN_MEMORY_KIB)
@@ -121,6 +140,11 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and self.metrics_token and len(self.metrics_token) < 32:
             raise ValueError("REINTEGRASI_METRICS_TOKEN must be at least 32 characters in production")
+        if self.environment == "production" and not self.mfa_required:
+            raise ValueError("set REINTEGRASI_MFA_REQUIRED=true in production")
+        for client_id, uris in self.oauth_clients.items():
+            for uri in uris:
+                _check_redirect_uri(client_id, uri, production=self.environment == "production")
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             warnings.warn("SQLite in production: fine for one machine only", stacklevel=2)
         for name in ("data_key", "blind_index_key", "audit_key"):
@@ -131,6 +155,20 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def password_grant_allowed(self) -> bool:
+        if self.password_grant_enabled is None:
+            return self.environment != "production"
+        return self.password_grant_enabled
+
+
+def _check_redirect_uri(client_id: str, uri: str, *, production: bool) -> None:
+    """A registered redirect URI: absolute, no fragment; https in production (RFC 6749 3.1.2)."""
+    parts = urlsplit(uri)
+    loopback = parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if parts.fragment or not parts.netloc or not (parts.scheme == "https" or (loopback and not production)):
+        raise ValueError(f"oauth_clients[{client_id!r}]: {uri!r} is not an acceptable redirect URI")
 
 
 @lru_cache

@@ -1,18 +1,15 @@
-"""Engine, declarative base, column types, and the request session (one commit per request)."""
+"""Engine and the request session (one commit per request); the declarative base is in app.orm."""
 
 import logging
 import os
 import re
 import stat
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event, make_url
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,92 +17,34 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from app.audit import deps as audit_deps
 from app.config import Settings
 from app.errors import AppError
-from app.ids import uuid7
+from app.orm import (
+    NAMING_CONVENTION,
+    Base,
+    IdMixin,
+    TimestampMixin,
+    UTCDateTime,
+    UuidList,
+    VersionedMixin,
+    utcnow,
+)
+
+# Re-exported: the domains' models import the base and its types from here.
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "IdMixin",
+    "TimestampMixin",
+    "UTCDateTime",
+    "UuidList",
+    "VersionedMixin",
+    "utcnow",
+]
 
 log = logging.getLogger("app.db")
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always returned timezone-aware (SQLite drops the offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None or value.tzinfo is not None:
-            return value
-        return value.replace(tzinfo=UTC)
-
-
-class UuidList(TypeDecorator[list[uuid.UUID]]):
-    """A list of UUIDs: a native array on PostgreSQL (GIN-indexable), JSON of hex strings elsewhere."""
-
-    impl = JSON
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(ARRAY(Uuid()))
-        return dialect.type_descriptor(JSON())
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        if value is None:
-            return None
-        ids = [v if isinstance(v, uuid.UUID) else uuid.UUID(str(v)) for v in value]
-        return ids if dialect.name == "postgresql" else [i.hex for i in ids]
-
-    def process_result_value(self, value: Any, dialect: Any) -> Any:
-        if value is None:
-            return None
-        return [v if isinstance(v, uuid.UUID) else uuid.UUID(v) for v in value]
-
-
-def utcnow() -> datetime:
-    """The current instant, timezone-aware."""
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime, uuid.UUID: Uuid}
-
-
-class IdMixin:
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
-
-
-class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
-
-
-class VersionedMixin:
-    """Optimistic concurrency: every UPDATE checks and bumps `version` (exposed as the ETag)."""
-
-    version: Mapped[int] = mapped_column(default=1)
-
-    @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 def keep_files_private() -> None:
@@ -283,12 +222,10 @@ async def _rolled_back(session: AsyncSession) -> bool:
 
 
 async def _write_durable(session: AsyncSession, request: Request, exc: AppError) -> None:
-    from app.audit import service as audit_service  # noqa: PLC0415 - audit's models import Base
-
     for write in exc.durable:
         await write(session)
     if exc.audited:
-        await audit_service.record_denial(session, request, exc)
+        await audit_deps.record_denial(session, request, exc)
     if exc.durable or exc.audited:
         await session.commit()
 

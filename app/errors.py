@@ -9,7 +9,8 @@ import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,12 +29,49 @@ DurableWrite = Callable[[Any], Awaitable[None]]
 
 
 class ProblemLocation(BaseModel):
+    """Where a request was invalid: the path to the value (`["body", "nik"]`) and why."""
+
     loc: list[str | int]
     msg: str
 
 
+class ImportRowError(BaseModel):
+    """One invalid cell of a CSV import: its 1-based data row, its column (none: the whole row)."""
+
+    row: int
+    column: str | None
+    message: str
+
+
 class Problem(BaseModel):
-    """An RFC 9457 problem detail, as every error of the API is answered."""
+    """An RFC 9457 problem detail, as every error of the API is answered.
+
+    Documentation only (answers are built by `problem`): the extension fields are present only on
+    the kinds of problem that name them, so they are optional and never null.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="The kind of problem: GET this URI for a page that explains it.")
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemLocation] | SkipJsonSchema[None] = Field(
+        None, description="Every invalid value (`validation-error`)."
+    )
+    allowed: list[str] | SkipJsonSchema[None] = Field(
+        None, description="The statuses reachable from the current one (`illegal-transition`)."
+    )
+    current_status: str | SkipJsonSchema[None] = Field(
+        None, description="The status the resource or person has now (`illegal-transition`)."
+    )
+    person_id: str | SkipJsonSchema[None] = Field(
+        None, description="The member that cannot make the change (`member-transition-failed`)."
+    )
+
+
+class ImportProblem(BaseModel):
+    """The 422 of a CSV import: every row error (up to 100) and how many there were."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -41,15 +79,17 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[ProblemLocation] | None = None
+    errors: list[ImportRowError]
+    error_count: int
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "default": {
-        "description": "An error, as RFC 9457 problem details.",
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
-}
+class ProblemType(BaseModel):
+    """What one problem `type` means, as its page at `/problems/{slug}` explains it."""
+
+    type: str
+    title: str
+    status: int
+    explanation: str
 
 
 class AppError(Exception):
@@ -126,6 +166,51 @@ class TooManyRequests(AppError):
 
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+# What each status means to a caller, for problem types that say no more themselves.
+_STATUS_EXPLANATIONS = {
+    400: "The request cannot be processed as sent; `detail` says what to change.",
+    401: "Sign in first (`POST /api/v1/auth/token`) and send `Authorization: Bearer <token>`.",
+    403: "Your role or agency may not do this; the attempt is written to the audit trail.",
+    404: "There is no such resource, or none that you may see.",
+    409: "The request conflicts with the resource's current state or with other data; "
+    "`detail` says which. Fetch the resource again before deciding what to do.",
+    412: "The resource changed since you read it: GET it again, then send its new `ETag` in `If-Match`.",
+    413: "The request body is over the size limit.",
+    422: "A value in the request is invalid; `errors` lists each one with its location.",
+    428: "Changing this resource needs `If-Match` with the `ETag` of the version you read.",
+    429: "Too many requests; wait for the seconds in `Retry-After` before trying again.",
+    500: "An unexpected error on the server; it has been logged. Retry later or report the request id.",
+    503: "The service cannot answer now; retry after the seconds in `Retry-After`.",
+}
+_EXPLANATIONS = {
+    "validation-error": "A value in the request is invalid: `errors` lists each one, `loc` being its "
+    'place (`["body", "nik"]`, `["query", "limit"]`) and `msg` the reason.',
+    "illegal-transition": "The status change is not allowed from the current status: `current_status` "
+    "says where the resource is, `allowed` lists the statuses it can move to.",
+}
+# Answered by a handler without an error class.
+_HANDLER_TYPES = ((503, "service-busy", "Service busy"), (500, "internal-error", "Internal server error"))
+
+
+def _error_classes(base: type[AppError] = AppError) -> Iterable[type[AppError]]:
+    for cls in base.__subclasses__():
+        yield cls
+        yield from _error_classes(cls)
+
+
+def problem_types() -> dict[str, ProblemType]:
+    """Every kind of problem the loaded app answers with, by slug (each `type` is `/problems/<slug>`)."""
+    found: dict[str, ProblemType] = {}
+    kinds = [(c.status, c.slug, c.title) for c in [AppError, *_error_classes()]]
+    for status, slug, title in [*kinds, *_HANDLER_TYPES]:
+        if status >= 400 and slug not in found:  # the first class of a shared slug names it
+            explanation = _EXPLANATIONS.get(slug) or _STATUS_EXPLANATIONS.get(status, "")
+            found[slug] = ProblemType(
+                type=f"/problems/{slug}", title=title, status=status, explanation=explanation
+            )
+    return dict(sorted(found.items()))
 
 
 def join_errors(errors: Sequence[Mapping[str, Any]]) -> str:

@@ -14,6 +14,10 @@ from app.apidocs.examples import install_examples
 from app.apidocs.router import install_api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.auth.signin_router import SignInRefused, render_refused
+from app.auth.signin_router import me_router as me_sessions_router
+from app.auth.signin_router import router as signin_router
+from app.auth.signin_router import users_router as user_sessions_router
 from app.calendars.router import router as calendars_router
 from app.censuses.router import router as censuses_router
 from app.change_requests.router import person_router as person_change_requests_router
@@ -25,16 +29,19 @@ from app.coordination.router import coordinations as coordinations_router
 from app.coordination.router import repatriations as repatriations_router
 from app.db import check_database_files, create_engine, create_sessionmaker, keep_files_private
 from app.eligibility.router import router as eligibility_router
-from app.errors import PROBLEM_RESPONSES, Problem, install_error_handlers
+from app.errors import install_error_handlers
 from app.health.router import router as health_router
-from app.idempotency.service import Replay, replay_response
+from app.idempotency.deps import replay_response
+from app.idempotency.service import Replay
 from app.logging import configure_logging
 from app.meetings.router import router as meetings_router
 from app.metrics.registry import Metrics
 from app.metrics.router import router as metrics_router
 from app.middleware import ContextFirstFastAPI
+from app.openapi import install_openapi, operation_id
 from app.persons.router import router as persons_router
 from app.privacy.router import router as privacy_router
+from app.problems.router import router as problems_router
 from app.regions import service as region_service
 from app.regions.router import router as regions_router
 from app.sites.router import router as sites_router
@@ -53,9 +60,11 @@ DESCRIPTION = """
 The system of record for closing a lokalisasi: coordination meetings, agencies, the registry of
 persons, origin-region coordination and the fund's eligibility rules.
 
-Sign in at `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`. Errors are
-RFC 9457 `application/problem+json`. Lists are cursor-paginated. Changes need `If-Match`;
-creations accept `Idempotency-Key`.
+Sign in at `POST /api/v1/auth/token` (people: the password grant; partner systems: client
+credentials) and send `Authorization: Bearer <token>`. Errors are RFC 9457
+`application/problem+json`; each problem's `type` is a page that explains it (`GET /problems`).
+Lists are cursor-paginated. Changes need `If-Match`; creations accept `Idempotency-Key`.
+Operation ids are the route names (`list_persons`, `create_meeting`) and stay stable.
 """
 
 
@@ -86,8 +95,11 @@ API_ROUTERS = (
     # Matched in this order, one router at a time: the registry's hot reads come first.
     persons_router,
     auth_router,
+    signin_router,
     me_router,
+    me_sessions_router,
     users_router,
+    user_sessions_router,
     clients_router,
     agencies_router,
     regions_router,
@@ -115,23 +127,7 @@ def include_api(app: FastAPI) -> None:
     request to see whether they changed, which cost the hot reads ~0.2 ms per request.
     """
     for domain_router in API_ROUTERS:
-        app.include_router(domain_router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
-
-
-def _document_problems(app: FastAPI) -> None:
-    """Put the Problem schema into the OpenAPI components that every error response refers to."""
-    build = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            schema = build()
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                Problem.model_json_schema(ref_template="#/components/schemas/Problem/$defs/{model}")
-            )
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+        app.include_router(domain_router, prefix=API_PREFIX)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -141,6 +137,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     app = ContextFirstFastAPI(
         title="Reintegrasi",
+        # One schema per model for requests and answers: the rule tree's models are the same both
+        # ways, and split they would be two components with one title (generators drop one).
+        separate_input_output_schemas=False,
+        generate_unique_id_function=operation_id,
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
@@ -155,11 +155,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.metrics = Metrics(app)
     install_error_handlers(app)
-    _document_problems(app)
+    install_openapi(app)
     install_examples(app)
     app.add_exception_handler(Replay, replay_response)
+    app.add_exception_handler(SignInRefused, render_refused)
     include_api(app)
-    app.include_router(health_router, responses=PROBLEM_RESPONSES)
+    app.include_router(health_router)
+    app.include_router(problems_router)
     app.include_router(metrics_router)
     install_api_docs(app)
     if settings.cors_origins:

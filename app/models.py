@@ -3,6 +3,7 @@
 from app.agencies.models import Agency
 from app.audit.models import AuditDenialCount, AuditEvent, AuditSeal
 from app.auth.models import AccessToken, LoginFailure
+from app.auth.signin_models import AuthorizationCode, AuthSession, MfaFactor, RecoveryCode, RefreshToken
 from app.calendars.models import CalendarFeed
 from app.censuses.models import CensusObservation, CensusRound
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
@@ -28,6 +29,8 @@ __all__ = [
     "AuditDenialCount",
     "AuditEvent",
     "AuditSeal",
+    "AuthSession",
+    "AuthorizationCode",
     "CalendarFeed",
     "CensusObservation",
     "CensusRound",
@@ -40,6 +43,9 @@ __all__ = [
     "Base",
     "IdempotencyKey",
     "LoginFailure",
+    "MfaFactor",
+    "RecoveryCode",
+    "RefreshToken",
     "Meeting",
     "MeetingChange",
     "Participant",

@@ -9,7 +9,7 @@ from app.agencies import service
 from app.agencies.schemas import AgencyCreate, AgencyKind, AgencyRead, AgencyUpdate
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.regions.schemas import RegionCode
 from app.schemas import Text, UpdatedSince

@@ -516,6 +516,20 @@ RESPONSE_EXAMPLES[("POST", f"{API}/programs/{{program_id}}/determinations", "201
 )
 
 
+# The import's 422: its errors name a row and a column (the test of the import checks it is real).
+IMPORT_REJECTED_EXAMPLE = {
+    "type": "/problems/import-rejected",
+    "title": "Import rejected",
+    "status": 422,
+    "detail": "2 error(s) in 145 row(s); nothing was written.",
+    "errors": [
+        {"row": 12, "column": "nik", "message": "Value error, the serial part may not be 0000"},
+        {"row": 40, "column": "legal_basis", "message": "Field required"},
+    ],
+    "error_count": 2,
+}
+
+
 def install_examples(app: FastAPI) -> None:
     """Put the examples into the app's OpenAPI document, per operation and media type."""
     build = app.openapi
@@ -530,6 +544,8 @@ def install_examples(app: FastAPI) -> None:
             for (method, path, status), (summary, _, value) in RESPONSE_EXAMPLES.items():
                 content = schema["paths"][path][method.lower()]["responses"][status]["content"]
                 content["application/json"]["examples"] = {"seed": {"summary": summary, "value": value}}
+            rejected = schema["paths"][f"{API}/persons/import"]["post"]["responses"]["422"]["content"]
+            rejected["application/problem+json"]["example"] = IMPORT_REJECTED_EXAMPLE
             app.openapi_schema = schema
         return app.openapi_schema
 

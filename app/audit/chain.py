@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.models import AuditEvent, AuditSeal
 from app.config import Settings, get_settings
-from app.db import utcnow
+from app.orm import utcnow
 
 log = logging.getLogger("app.audit")
 

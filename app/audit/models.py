@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, IdMixin, UuidList, utcnow
+from app.orm import Base, IdMixin, UuidList, utcnow
 
 
 class AuditEvent(IdMixin, Base):

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from fastapi import Request
 from sqlalchemy import Select, Uuid, delete, exists, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -14,11 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.chain import row_hash
 from app.audit.models import AuditDenialCount, AuditEvent
-from app.db import utcnow
 from app.db_driver import DriverStatement
-from app.errors import AppError
 from app.ids import uuid7
-from app.middleware import route_template
+from app.orm import utcnow
 from app.pagination import PageParams, paginate_rows
 from app.security.principal import Actor
 
@@ -27,7 +24,7 @@ APPEND = insert(AuditEvent.__table__)
 APPEND_ON_DRIVER = DriverStatement(APPEND)
 
 
-def _event(**fields: Any) -> dict[str, Any]:
+def event_row(**fields: Any) -> dict[str, Any]:
     """One audit row: every column, so that every insert is the same prebuilt statement."""
     event = {
         "id": uuid7(),
@@ -96,7 +93,7 @@ def _actor_event(
     status_code: int | None,
     reason: str | None,
 ) -> dict[str, Any]:
-    return _event(
+    return event_row(
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_role=actor.role.value,
@@ -146,51 +143,6 @@ async def purge_denial_counts(session: AsyncSession, retention_days: int) -> int
     cutoff = utcnow() - timedelta(days=retention_days)
     result = await session.execute(delete(AuditDenialCount).where(AuditDenialCount.bucket_start < cutoff))
     return result.rowcount or 0
-
-
-async def record_denial(session: AsyncSession, request: Request, error: AppError) -> None:
-    """Append the event of a denied attempt (401, 403, or 404 on an object).
-
-    A 401 without a valid identity is only counted (`count_anonymous_denial`): anyone can send
-    those as fast as they like, and a row each would bury the denials of real callers.
-    """
-    actor: Actor | None = getattr(request.state, "actor", None)
-    if actor is None and error.status == 401:
-        settings = request.app.state.settings
-        await count_anonymous_denial(
-            session, getattr(request.state, "client_ip", None), settings.audit_denial_bucket_seconds
-        )
-        return
-    who = (
-        {
-            "actor_kind": actor.kind,
-            "actor_id": actor.id,
-            "actor_role": actor.role.value,
-            "agency_id": actor.agency_id,
-        }
-        if actor
-        else {}
-    )
-    await session.execute(
-        APPEND,
-        _event(
-            **who,
-            action=f"{request.method} {route_template(request.scope) or 'unmatched'}"[:64],
-            resource_type=error.resource_type,
-            resource_id=None if error.resource_id is None else str(error.resource_id)[:64],
-            **_request_metadata(request),
-            outcome="denied",
-            status_code=error.status,
-        ),
-    )
-
-
-def _request_metadata(request: Request) -> dict[str, str | None]:
-    """What the request-context middleware established about the request (app.middleware)."""
-    state = request.state
-    return {
-        name: getattr(state, name, None) for name in ("request_id", "correlation_id", "client_ip", "peer_ip")
-    }
 
 
 def touching_person(stmt: Select[Any], person_id: uuid.UUID, dialect: str) -> Select[Any]:

@@ -21,6 +21,10 @@ class AccessToken(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None]
+    # Set for tokens of a browser session (app/auth/sessions.py): revoking the session revokes them.
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True
+    )
 
 
 class LoginFailure(IdMixin, Base):

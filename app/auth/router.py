@@ -1,4 +1,4 @@
-"""OAuth2 token endpoint (password and client-credentials grants) and revocation (RFC 7009)."""
+"""OAuth2 token endpoint (code, refresh, client-credentials and password grants), revocation (RFC 7009)."""
 
 import base64
 import binascii
@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
 
-from app.auth import service
+from app.auth import service, signin_router
 from app.auth.errors import InvalidCredentials, UnsupportedGrant
+from app.config import get_settings
 from app.db import SessionDep
 from app.security.deps import Permitted
 from app.security.policy import Role
@@ -22,6 +23,8 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+    # Only from the authorization-code and refresh-token grants (a browser session).
+    refresh_token: str | None = None
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -35,7 +38,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
-@router.post("/token", response_model=TokenResponse)
+@router.post("/token", response_model=TokenResponse, response_model_exclude_none=True)
 async def issue_token(
     request: Request,
     response: Response,
@@ -46,12 +49,25 @@ async def issue_token(
     client_id: FormText = None,
     client_secret: FormText = None,
     scope: FormText = None,
+    otp: FormText = None,
+    code: FormText = None,
+    redirect_uri: Annotated[str | None, Form(max_length=2000)] = None,
+    code_verifier: FormText = None,
+    refresh_token: FormText = None,
 ) -> TokenResponse:
-    """Exchange a username and password, or a client id and secret, for an access token."""
-    if grant_type == "password":
+    """Exchange a code (with its PKCE verifier) or a refresh token, or a client's secret, for tokens.
+
+    The password grant (username, password and, when the account has one, `otp`: a TOTP or
+    recovery code) is for scripts and off by default in production.
+    """
+    if grant_type in {"authorization_code", "refresh_token"}:
+        issued = await signin_router.token_of_browser_grant(
+            session, grant_type, client_id, code, redirect_uri, code_verifier, refresh_token
+        )
+    elif grant_type == "password" and get_settings().password_grant_allowed:
         if not username or not password:
             raise InvalidCredentials()
-        issued = await service.login_with_password(session, username, password)
+        issued = await service.login_with_password(session, username, password, otp)
     elif grant_type == "client_credentials":
         basic = _basic_credentials(request)
         client_id, client_secret = basic if basic else (client_id, client_secret)
@@ -61,7 +77,11 @@ async def issue_token(
     else:
         raise UnsupportedGrant()
     response.headers["Pragma"] = "no-cache"
-    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+    return TokenResponse(
+        access_token=issued.access_token,
+        expires_in=issued.expires_in,
+        refresh_token=getattr(issued, "refresh_token", None),
+    )
 
 
 @router.post("/revoke", status_code=200)

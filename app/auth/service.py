@@ -12,7 +12,9 @@ import asyncpg
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.agencies.models import Agency
+from app.auth import mfa, sessions
 from app.auth.errors import InvalidCredentials, LoginThrottled
 from app.auth.models import AccessToken, LoginFailure
 from app.clients.models import ApiClient
@@ -86,15 +88,39 @@ async def issue(
     return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
 
 
-async def login_with_password(session: AsyncSession, username: str, password: str) -> IssuedToken:
-    """A token for a user; 401 alike for unknown user, inactive user and wrong password."""
+async def authenticate_user(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    second_factor: str | None = None,
+    *,
+    enrolling: bool = False,
+) -> User:
+    """The user of a password and (when they need one) a second factor; 401 alike for every failure.
+
+    `enrolling`: the password alone, for an account with no confirmed factor yet (enrolment).
+    """
     subject = _subject_digest("user", username)
     await _check_throttle(session, subject)
     user = await session.scalar(select(User).where(User.username == username.strip().lower()))
     valid = verify_secret(user.password_hash if user else None, password)
-    if not (valid and user is not None and user.active):
+    # The second factor is checked only after the password, and fails the same way: no oracle.
+    if not (
+        valid
+        and user is not None
+        and user.active
+        and await mfa.check_second_factor(session, user, second_factor, enrolling=enrolling)
+    ):
         raise InvalidCredentials(durable=[partial(_record_failure, subject=subject)])
     await _clear_failures(session, subject)
+    return user
+
+
+async def login_with_password(
+    session: AsyncSession, username: str, password: str, second_factor: str | None = None
+) -> IssuedToken:
+    """A token for a user; 401 alike for unknown user, inactive user, wrong password or code."""
+    user = await authenticate_user(session, username, password, second_factor)
     return await issue(session, user_id=user.id)
 
 
@@ -152,7 +178,7 @@ async def resolve_on_driver(connection: asyncpg.Connection, token: str) -> Token
 
 
 def _resolve_params(token: str) -> dict[str, Any]:
-    return {"digest": token_digest(token), "now": utcnow()}
+    return {"digest": token_digest(token), "now": clock.now()}
 
 
 def _owner(row: Sequence[Any]) -> TokenOwner:
@@ -175,7 +201,9 @@ async def revoke(session: AsyncSession, token: str, *, owner: TokenOwner, any_ow
 async def revoke_all(
     session: AsyncSession, *, user_id: uuid.UUID | None = None, api_client_id: uuid.UUID | None = None
 ) -> None:
-    """Revoke every live token of a user or client (password change, deactivation)."""
+    """Revoke every live token of a user or client (password change, deactivation), and its sessions."""
+    if user_id:
+        await sessions.revoke_for_user(session, user_id, reason="revoked")
     column, value = (AccessToken.user_id, user_id) if user_id else (AccessToken.api_client_id, api_client_id)
     await session.execute(
         update(AccessToken)

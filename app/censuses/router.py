@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from app.censuses import service
 from app.censuses.schemas import CensusCreate, CensusRead, ObservationBatch, ObservationResult, Reconciliation
 from app.db import SessionDep
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
 

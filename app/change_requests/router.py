@@ -17,7 +17,7 @@ from app.change_requests.schemas import (
 from app.change_requests.service import Filters
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
 from app.security.principal import Actor

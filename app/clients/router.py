@@ -8,7 +8,7 @@ from app.clients import service
 from app.clients.schemas import ClientCreate, ClientRead, ClientUpdate, ClientWithSecret
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
 
@@ -67,7 +67,7 @@ async def update_client(
 
 
 @router.post("/{client_pk}/secret", response_model=ClientWithSecret)
-async def rotate_secret(
+async def rotate_client_secret(
     client_pk: uuid.UUID, session: SessionDep, actor: Permitted("clients:manage"), response: Response
 ) -> ClientWithSecret:
     """Issue a new secret (shown once); the old secret and its tokens stop working."""

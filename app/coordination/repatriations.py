@@ -1,4 +1,5 @@
-"""Repatriation batches: members, and the journey planned -> departed -> arrived -> handed_over.
+"""Repatriation batches and their members; the journey (app.coordination.journey) is
+planned -> departed -> arrived -> handed_over.
 
 Each step that moves the members (departure: repatriated; handover: handed_over; cancellation:
 back to awaiting_return) records a status change in every member's history. The whole step is
@@ -10,26 +11,22 @@ once it has arrived the people are home, and only the handover remains.
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agencies import service as agency_service
 from app.audit import service as audit
 from app.clock import OFFICE_TIMEZONE
 from app.conventions import check_version
+from app.coordination import queries
 from app.coordination import service as case_service
 from app.coordination.models import Coordination, Repatriation, RepatriationMember
 from app.coordination.schemas import (
-    Arrival,
-    Cancellation,
-    Departure,
-    Handover,
     MemberRead,
     RepatriationCreate,
     RepatriationRead,
@@ -37,7 +34,7 @@ from app.coordination.schemas import (
     RepatriationUpdate,
 )
 from app.db import utcnow
-from app.errors import Conflict, DurableWrite, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.pagination import PageParams, paginate_rows
 from app.persons import service as person_service
 from app.persons.models import Person
@@ -45,7 +42,6 @@ from app.persons.transitions import Status
 from app.privacy import views
 from app.privacy.inventory import may_read
 from app.security.principal import Actor
-from app.webhooks import events as webhook_events
 
 # Dates of the journey are the city's (WITA): a departure at 01:00 WITA is on that WITA day.
 LOCAL_TZ = OFFICE_TIMEZONE
@@ -117,7 +113,7 @@ async def get(
     stmt = (
         select(Repatriation, Coordination)
         .join(Coordination, Coordination.id == Repatriation.coordination_id)
-        .where(Repatriation.id == batch_id, case_service.visible_cases(actor))
+        .where(Repatriation.id == batch_id, queries.readable(actor))
     )
     if for_update and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Repatriation)
@@ -213,7 +209,7 @@ async def list_batches(
     stmt = (
         select(Repatriation, Coordination)
         .join(Coordination, Coordination.id == Repatriation.coordination_id)
-        .where(case_service.visible_cases(actor))
+        .where(queries.readable(actor))
     )
     for column, value in (
         (Repatriation.coordination_id, f.coordination_id),
@@ -279,11 +275,11 @@ async def list_members(
 # --- creating and changing ----------------------------------------------------------------
 
 
-def _local_day(instant: datetime) -> date:
+def local_day(instant: datetime) -> date:
     return instant.astimezone(LOCAL_TZ).date()
 
 
-def _when(value: datetime | None, field: str) -> datetime:
+def given_instant(value: datetime | None, field: str) -> datetime:
     """The instant given (default now); 422 when it lies in the future."""
     now = utcnow()
     if value is None:
@@ -295,7 +291,7 @@ def _when(value: datetime | None, field: str) -> datetime:
 
 def _check_dates(batch: Repatriation) -> None:
     planned, departed = batch.planned_departure_on, batch.departed_at
-    if planned and departed and _local_day(departed) < planned:
+    if planned and departed and local_day(departed) < planned:
         raise InvalidInput([(("body", "planned_departure_on"), "is after the recorded departure")])
 
 
@@ -471,227 +467,4 @@ async def remove_member(
         resource_type="repatriation",
         resource_id=batch.id,
         person_ids=[person_id],
-    )
-
-
-# --- the journey --------------------------------------------------------------------------
-
-
-async def _begin(
-    session: AsyncSession, actor: Actor, batch_id: uuid.UUID, to_status: str
-) -> tuple[Repatriation, Coordination]:
-    batch, case = await get(session, actor, batch_id, for_update=True)
-    if to_status not in TRANSITIONS[batch.status]:
-        allowed = sorted(TRANSITIONS[batch.status])
-        raise IllegalBatchTransition(
-            f"A batch {batch.status} cannot become {to_status}; allowed: {', '.join(allowed) or 'none'}.",
-            extra={"allowed": allowed, "current_status": batch.status},
-        )
-    return batch, case
-
-
-async def _members(session: AsyncSession, actor: Actor, batch: Repatriation) -> Sequence[Person]:
-    """The members' person rows, locked on PostgreSQL, in a fixed order (no deadlock between batches).
-
-    Moving a restricted member changes her record: staff name a purpose code for it. A partner
-    confirming the journey never learns of the restriction (nothing of the record is returned).
-    """
-    stmt = (
-        select(Person)
-        .join(RepatriationMember, RepatriationMember.person_id == Person.id)
-        .where(RepatriationMember.repatriation_id == batch.id)
-        .order_by(Person.id)
-    )
-    if session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Person)
-    persons = (await session.scalars(stmt)).all()
-    if not actor.is_partner:
-        for person in persons:
-            person_service.restriction_refused(actor, person, person.id)
-        await person_service.record_break_glass(session, actor, persons)
-    return persons
-
-
-def _trace_blocked(actor: Actor, person_id: uuid.UUID) -> DurableWrite:
-    """The audit event of a refusal that names a member and her status: it outlives the rollback."""
-
-    async def trace(db: AsyncSession) -> None:
-        await audit.record(
-            db,
-            actor,
-            "repatriation.member_blocked",
-            resource_type="person",
-            resource_id=person_id,
-            person_ids=[person_id],
-            outcome="denied",
-            status_code=MemberTransitionFailed.status,
-        )
-
-    return trace
-
-
-async def _move(
-    session: AsyncSession,
-    actor: Actor,
-    persons: Sequence[Person],
-    to_status: Status,
-    *,
-    reason: str,
-    occurred_on: date,
-    only_from: Status | None = None,
-) -> list[uuid.UUID]:
-    """Move each member to `to_status` in its history; the first who cannot fails the whole step."""
-    moved = []
-    for person in persons:
-        if person.status == to_status or (only_from is not None and person.status != only_from):
-            continue
-        try:
-            await person_service.apply_status_change(
-                session, actor, person, to_status, reason=reason, occurred_on=occurred_on, source=SOURCE
-            )
-        except person_service.IllegalTransition as exc:
-            raise MemberTransitionFailed(
-                f"A member is {person.status} and cannot become {to_status}; nothing was changed.",
-                extra={
-                    "person_id": str(case_service.person_ref(person.id, actor)),
-                    "current_status": person.status,
-                    "allowed": exc.extra.get("allowed", []),
-                },
-                durable=[_trace_blocked(actor, person.id)],
-            ) from exc
-        # Written member by member: a stale row (changed meanwhile) fails here, and what was
-        # already written rolls back with the request.
-        await session.flush()
-        moved.append(person.id)
-    return moved
-
-
-async def depart(
-    session: AsyncSession, actor: Actor, batch_id: uuid.UUID, data: Departure
-) -> tuple[Repatriation, Coordination]:
-    """The batch leaves: every member becomes repatriated."""
-    batch, case = await _begin(session, actor, batch_id, "departed")
-    departed_at = _when(data.departed_at, "departed_at")
-    if batch.planned_departure_on and _local_day(departed_at) < batch.planned_departure_on:
-        raise InvalidInput(
-            [(("body", "departed_at"), "is before planned_departure_on; change the planned date first")]
-        )
-    persons = await _members(session, actor, batch)
-    if not persons:
-        raise EmptyBatch("A batch without members cannot depart.")
-    await webhook_events.repatriation_status_changed(session, batch, case, "departed")
-    batch.status, batch.departed_at = "departed", departed_at
-    await session.flush()
-    moved = await _move(
-        session,
-        actor,
-        persons,
-        Status.repatriated,
-        reason="repatriation batch departed",
-        occurred_on=_local_day(departed_at),
-    )
-    await audit.record(
-        session,
-        actor,
-        "repatriation.depart",
-        resource_type="repatriation",
-        resource_id=batch.id,
-        person_ids=moved,
-    )
-    return batch, case
-
-
-async def arrive(
-    session: AsyncSession, actor: Actor, batch_id: uuid.UUID, data: Arrival
-) -> tuple[Repatriation, Coordination]:
-    """The batch has arrived (the counterpart may confirm it); members stay repatriated until handover."""
-    batch, case = await _begin(session, actor, batch_id, "arrived")
-    arrived_at = _when(data.arrived_at, "arrived_at")
-    if batch.departed_at and arrived_at < batch.departed_at:
-        raise InvalidInput([(("body", "arrived_at"), "is before the departure")])
-    await webhook_events.repatriation_status_changed(session, batch, case, "arrived")
-    batch.status, batch.arrived_at = "arrived", arrived_at
-    await session.flush()
-    await audit.record(
-        session, actor, "repatriation.arrive", resource_type="repatriation", resource_id=batch.id
-    )
-    return batch, case
-
-
-async def handover(
-    session: AsyncSession, actor: Actor, batch_id: uuid.UUID, data: Handover
-) -> tuple[Repatriation, Coordination]:
-    """The receiving agency takes the members over (serah terima): each becomes handed_over."""
-    batch, case = await _begin(session, actor, batch_id, "handed_over")
-    if actor.is_partner and data.received_by_agency_id != actor.agency_id:
-        raise NotOwnAgency("A partner confirms handovers to its own agency only.")
-    await agency_service.require_active(session, data.received_by_agency_id, "received_by_agency_id")
-    handed_over_at = _when(data.handed_over_at, "handed_over_at")
-    if batch.arrived_at and handed_over_at < batch.arrived_at:
-        raise InvalidInput([(("body", "handed_over_at"), "is before the arrival")])
-    await webhook_events.repatriation_status_changed(session, batch, case, "handed_over")
-    batch.status = "handed_over"
-    batch.received_by_agency_id = data.received_by_agency_id
-    batch.received_by_name = data.received_by_name
-    batch.handed_over_at = handed_over_at
-    batch.handover_document_number = data.document_number
-    await session.flush()
-    persons = await _members(session, actor, batch)
-    moved = await _move(
-        session,
-        actor,
-        persons,
-        Status.handed_over,
-        reason=f"handed over ({data.document_number})",
-        occurred_on=_local_day(handed_over_at),
-    )
-    await _release(session, batch)
-    await audit.record(
-        session,
-        actor,
-        "repatriation.handover",
-        resource_type="repatriation",
-        resource_id=batch.id,
-        person_ids=moved,
-    )
-    return batch, case
-
-
-async def cancel(
-    session: AsyncSession, actor: Actor, batch_id: uuid.UUID, data: Cancellation
-) -> tuple[Repatriation, Coordination]:
-    """Cancel a planned or departed batch: members who had left wait to return again."""
-    batch, case = await _begin(session, actor, batch_id, "cancelled")
-    await webhook_events.repatriation_status_changed(session, batch, case, "cancelled")
-    batch.status, batch.cancelled_at, batch.cancel_reason = "cancelled", utcnow(), data.reason
-    await session.flush()
-    persons = await _members(session, actor, batch)
-    moved = await _move(
-        session,
-        actor,
-        persons,
-        Status.awaiting_return,
-        reason=f"repatriation batch cancelled: {data.reason}"[:500],
-        occurred_on=_local_day(utcnow()),
-        only_from=Status.repatriated,
-    )
-    await _release(session, batch)
-    await audit.record(
-        session,
-        actor,
-        "repatriation.cancel",
-        resource_type="repatriation",
-        resource_id=batch.id,
-        person_ids=moved,
-        reason=actor.purpose,
-    )
-    return batch, case
-
-
-async def _release(session: AsyncSession, batch: Repatriation) -> None:
-    """The batch is over: its members may join another one (the partial unique index allows it)."""
-    await session.execute(
-        sql_update(RepatriationMember)
-        .where(RepatriationMember.repatriation_id == batch.id)
-        .values(active=False)
     )

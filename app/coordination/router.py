@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conventions import IfMatchDep, set_etag
 from app.coordination import assistance as assistance_service
+from app.coordination import case_persons, journey, service
 from app.coordination import repatriations as batch_service
-from app.coordination import service
 from app.coordination.models import Coordination, Repatriation
 from app.coordination.schemas import (
     Arrival,
@@ -43,7 +43,7 @@ from app.coordination.schemas import (
     TotalsGroup,
 )
 from app.db import SessionDep
-from app.idempotency.service import Idempotency, IdempotencyDep
+from app.idempotency.deps import Idempotency, IdempotencyDep
 from app.pagination import Page, PageDep
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
@@ -156,7 +156,7 @@ async def list_case_persons(
     status: Status | None = None,
 ) -> Page[CasePersonRead]:
     """The case's persons, NIK masked (partners: those on the way home, under their own ids)."""
-    items, cursor = await service.list_persons(session, actor, coordination_id, page, status=status)
+    items, cursor = await case_persons.list_persons(session, actor, coordination_id, page, status=status)
     return Page(items=items, next_cursor=cursor)
 
 
@@ -168,7 +168,7 @@ async def get_case_person(
     actor: Permitted("coordinations:read"),
 ) -> CasePersonRead:
     """One person of the case (partners: by their agency's id for the person). Audited."""
-    return await service.get_person(session, actor, coordination_id, person_id)
+    return await case_persons.get_person(session, actor, coordination_id, person_id)
 
 
 @coordinations.get("/{coordination_id}/correspondence", response_model=Page[CorrespondenceRead])
@@ -350,7 +350,7 @@ async def depart(
     body: Departure | None = None,
 ) -> Response:
     """The batch departs: every member becomes repatriated (all or none)."""
-    batch, case = await batch_service.depart(session, actor, repatriation_id, body or Departure())
+    batch, case = await journey.depart(session, actor, repatriation_id, body or Departure())
     return await _answer(session, actor, idem, batch, case)
 
 
@@ -363,7 +363,7 @@ async def arrive(
     body: Arrival | None = None,
 ) -> Response:
     """Confirm the batch's arrival (staff, or the counterpart agency)."""
-    batch, case = await batch_service.arrive(session, actor, repatriation_id, body or Arrival())
+    batch, case = await journey.arrive(session, actor, repatriation_id, body or Arrival())
     return await _answer(session, actor, idem, batch, case)
 
 
@@ -376,7 +376,7 @@ async def handover(
     idem: IdempotencyDep,
 ) -> Response:
     """Confirm the handover (serah terima, with its berita acara): every member becomes handed_over."""
-    batch, case = await batch_service.handover(session, actor, repatriation_id, body)
+    batch, case = await journey.handover(session, actor, repatriation_id, body)
     return await _answer(session, actor, idem, batch, case)
 
 
@@ -389,7 +389,7 @@ async def cancel(
     idem: IdempotencyDep,
 ) -> Response:
     """Cancel a planned or departed batch: members who had left are awaiting return again."""
-    batch, case = await batch_service.cancel(session, actor, repatriation_id, body)
+    batch, case = await journey.cancel(session, actor, repatriation_id, body)
     return await _answer(session, actor, idem, batch, case)
 
 

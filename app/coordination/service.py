@@ -1,9 +1,9 @@
-"""Origin-region coordination cases, their correspondence, and the persons of each case.
+"""Origin-region coordination cases and their correspondence (their persons: case_persons.py).
 
 Partners see a case only when their agency is its counterpart (the origin region's social
 office), and of its persons only those on the way home (awaiting return, repatriated, handed
 over) or travelling in one of its batches: whoever stays, declines or went home alone is none of
-the origin region's business. Every such limit is a condition of the SQL query.
+the origin region's business. Every such limit is a condition of the SQL query (queries.py).
 """
 
 import uuid
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agencies import service as agency_service
 from app.audit import service as audit
 from app.conventions import check_version
-from app.coordination.models import Coordination, Correspondence, Repatriation, RepatriationMember
+from app.coordination import queries
+from app.coordination.models import Coordination, Correspondence, Repatriation
 from app.coordination.schemas import (
-    CasePersonRead,
     CoordinationCreate,
     CoordinationRead,
     CoordinationStatus,
@@ -38,10 +38,8 @@ from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.ids import uuid7
 from app.pagination import PageParams, paginate_rows
-from app.persons import service as person_service
 from app.persons.models import Person
 from app.persons.transitions import Status
-from app.privacy import views
 from app.regions import service as region_service
 from app.regions.models import Region
 from app.security import crypto
@@ -49,8 +47,6 @@ from app.security.principal import Actor
 from app.sites import service as site_service
 from app.sites.models import Site
 
-# What a counterpart agency sees of the persons of its cases.
-SHARED_STATUSES = (Status.awaiting_return, Status.repatriated, Status.handed_over)
 # Batches in these statuses still hold their members (a person is in at most one of them).
 ACTIVE_BATCH_STATUSES = ("planned", "departed", "arrived")
 
@@ -92,38 +88,6 @@ class CaseHasActiveBatches(Conflict):
 # --- visibility ---------------------------------------------------------------------------
 
 
-def visible_cases(actor: Actor) -> ColumnElement[bool]:
-    """The SQL condition for the cases `actor` may see: partners only those of their agency."""
-    if not actor.is_partner:
-        return true()
-    if actor.agency_id is None:
-        return false()
-    return Coordination.counterpart_agency_id == actor.agency_id
-
-
-def _in_batch_of(case_id: uuid.UUID) -> ColumnElement[bool]:
-    """The person travels (or travelled) in a batch of the case that was not cancelled."""
-    return exists().where(
-        RepatriationMember.person_id == Person.id,
-        RepatriationMember.repatriation_id == Repatriation.id,
-        Repatriation.coordination_id == case_id,
-        Repatriation.status != "cancelled",
-    )
-
-
-def case_persons(case: Coordination, actor: Actor) -> ColumnElement[bool]:
-    """The SQL condition for the persons of `case` that `actor` may see."""
-    from_region = and_(Person.site_id == case.site_id, Person.origin_region_code == case.region_code)
-    if not actor.is_partner:
-        return or_(from_region, _in_batch_of(case.id))
-    return and_(
-        Person.erased_at.is_(None),
-        # Partners never see a restricted person, not even as a member of a batch.
-        Person.restricted.is_(False),
-        or_(and_(from_region, Person.status.in_(SHARED_STATUSES)), _in_batch_of(case.id)),
-    )
-
-
 def person_ref(person_id: uuid.UUID, actor: Actor) -> uuid.UUID:
     """The id under which `actor` sees a person: partners their agency's pseudonym (as referrals do)."""
     if actor.is_partner:
@@ -136,7 +100,7 @@ async def get(
     session: AsyncSession, actor: Actor, case_id: uuid.UUID, *, for_update: bool = False
 ) -> Coordination:
     """The case if `actor` may see it; otherwise 404, whether or not it exists."""
-    stmt = select(Coordination).where(Coordination.id == case_id, visible_cases(actor))
+    stmt = select(Coordination).where(Coordination.id == case_id, queries.readable(actor))
     if for_update and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     case = await session.scalar(stmt)
@@ -147,7 +111,9 @@ async def get(
 
 async def require(session: AsyncSession, actor: Actor, case_id: uuid.UUID, field: str) -> Coordination:
     """The case named in a request body, else 422 naming the field."""
-    case = await session.scalar(select(Coordination).where(Coordination.id == case_id, visible_cases(actor)))
+    case = await session.scalar(
+        select(Coordination).where(Coordination.id == case_id, queries.readable(actor))
+    )
     if case is None:
         raise InvalidInput([(("body", field), "unknown coordination case")])
     return case
@@ -173,12 +139,14 @@ async def person_counts(
     if actor.is_partner:
         # Only what the counterpart sees person by person: no count of those who stay or declined.
         stmt = stmt.where(
-            Person.status.in_(SHARED_STATUSES), Person.erased_at.is_(None), Person.restricted.is_(False)
+            Person.status.in_(queries.SHARED_STATUSES),
+            Person.erased_at.is_(None),
+            Person.restricted.is_(False),
         )
     by_key: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(dict)
     for site_id, region_code, status, count in await session.execute(stmt):
         by_key[(site_id, region_code)][status] = count
-    shown = SHARED_STATUSES if actor.is_partner else tuple(Status)
+    shown = queries.SHARED_STATUSES if actor.is_partner else tuple(Status)
     return {
         c.id: {str(s): by_key.get((c.site_id, c.region_code), {}).get(s, 0) for s in shown} for c in cases
     }
@@ -222,7 +190,7 @@ async def list_cases(
     session: AsyncSession, actor: Actor, page: PageParams, f: CaseFilters
 ) -> tuple[Sequence[Coordination], str | None]:
     """A page of the cases `actor` may see."""
-    stmt = select(Coordination).where(visible_cases(actor))
+    stmt = select(Coordination).where(queries.readable(actor))
     for column, value in (
         (Coordination.site_id, f.site_id),
         (Coordination.region_code, f.region_code),
@@ -428,115 +396,6 @@ async def summary(session: AsyncSession, site_id: uuid.UUID) -> CoordinationSumm
     return CoordinationSummary(
         site_id=site_id, total=unknown + sum(p.total for p in items), unknown_origin=unknown, provinces=items
     )
-
-
-# --- persons of a case --------------------------------------------------------------------
-
-
-def _batch_of(case_id: uuid.UUID) -> Any:
-    """The active batch of this case the person travels in, as a scalar subquery."""
-    return (
-        select(RepatriationMember.repatriation_id)
-        .join(Repatriation, Repatriation.id == RepatriationMember.repatriation_id)
-        .where(
-            RepatriationMember.person_id == Person.id,
-            RepatriationMember.active.is_(True),
-            Repatriation.coordination_id == case_id,
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-CASE_PERSON_FIELDS = (
-    "registration_number", "full_name", "alias", "sex", "birth_date", "birth_year", "origin_region_code",
-    "domicile_region_code", "identity_verified", "status", "status_changed_at",
-)  # fmt: skip
-
-
-def present_person(person: Person, batch_id: uuid.UUID | None, actor: Actor) -> CasePersonRead:
-    """A person of a case: NIK masked for everyone here, no contact data, the partner's own id."""
-    return CasePersonRead(
-        id=person_ref(person.id, actor),
-        nik=crypto.masked_nik(person.nik_last4),
-        repatriation_id=batch_id,
-        **views.person_fields(person, actor.role, CASE_PERSON_FIELDS),
-    )
-
-
-async def list_persons(
-    session: AsyncSession,
-    actor: Actor,
-    case_id: uuid.UUID,
-    page: PageParams,
-    *,
-    status: Status | None,
-) -> tuple[list[CasePersonRead], str | None]:
-    """A page of the case's persons that `actor` may see; restricted ones only under a purpose code."""
-    case = await get(session, actor, case_id)
-    stmt = select(Person, _batch_of(case.id)).where(case_persons(case, actor))
-    if status is not None:
-        stmt = stmt.where(Person.status == status)
-    stmt = person_service.unrestricted_unless_lifted(stmt, actor)
-    # Keyed by registration number, which the caller sees anyway: a cursor of real ids would
-    # hand a partner the ids its pseudonyms exist to hide.
-    rows, cursor = await paginate_rows(session, stmt, Person.registration_number, page)
-    await audit.record(
-        session,
-        actor,
-        "coordination.persons",
-        resource_type="coordination",
-        resource_id=case.id,
-        person_ids=[person.id for person, _ in rows],
-        reason=actor.purpose,
-    )
-    await person_service.record_break_glass(session, actor, [person for person, _ in rows])
-    return [present_person(person, batch, actor) for person, batch in rows], cursor
-
-
-async def _resolve(
-    session: AsyncSession, actor: Actor, case: Coordination, ref: uuid.UUID
-) -> uuid.UUID | None:
-    """The real id behind `ref` among the persons of the case that `actor` may see."""
-    condition = case_persons(case, actor)
-    if not actor.is_partner:
-        return await session.scalar(select(Person.id).where(Person.id == ref, condition))
-    # A pseudonym is a keyed hash and cannot be inverted; the case's visible persons are few
-    # (dozens), so hashing each is cheaper than keeping a second copy of every pseudonym.
-    for person_id in await session.scalars(select(Person.id).where(condition)):
-        if person_ref(person_id, actor) == ref:
-            return person_id
-    return None
-
-
-async def get_person(
-    session: AsyncSession, actor: Actor, case_id: uuid.UUID, ref: uuid.UUID
-) -> CasePersonRead:
-    """One person of the case (partners: by their agency's id); the read is audited."""
-    case = await get(session, actor, case_id)
-    person_id = await _resolve(session, actor, case, ref)
-    row = None
-    if person_id is not None:
-        row = (
-            await session.execute(
-                select(Person, _batch_of(case.id)).where(Person.id == person_id, case_persons(case, actor))
-            )
-        ).first()
-    if row is None:
-        raise CasePersonNotFound(resource_type="person", resource_id=ref)
-    person, batch = row
-    person_service.restriction_refused(actor, person, ref)
-    await person_service.record_break_glass(session, actor, [person])
-    await audit.record(
-        session,
-        actor,
-        "coordination.person",
-        resource_type="coordination",
-        resource_id=case.id,
-        person_ids=[person.id],
-        reason=actor.purpose,
-    )
-    return present_person(person, batch, actor)
 
 
 # --- correspondence -----------------------------------------------------------------------

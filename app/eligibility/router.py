@@ -27,7 +27,7 @@ from app.eligibility.schemas import (
     SimulationRead,
     SimulationRequest,
 )
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.orm import Base, utcnow
 
 
 class IdempotencyKey(Base):

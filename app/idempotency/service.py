@@ -11,39 +11,23 @@ under the caller's own credentials and headers, so the read's permission, restri
 checks and its audit event apply as they do to any read; a refused read (403, 404) is the replay's
 answer. A secret shown once (a webhook's, an API client's) is therefore never shown again: its
 resource's GET does not carry it.
+
+The keys are claimed and kept here; the dependency and the replay's read are app.idempotency.deps.
 """
 
 import hashlib
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Header, Request, Response
-from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import Message, Scope
 
-from app.config import get_settings
-from app.conventions import etag, json_response
-from app.db import SessionDep, utcnow
 from app.errors import AppError, Conflict
 from app.idempotency.models import IdempotencyKey
-from app.security.deps import current_actor
-from app.security.principal import Actor
-
-# Request headers that describe the POST's body or condition, not the caller: not sent to the read.
-_NOT_FORWARDED = frozenset(
-    {b"content-length", b"content-type", b"transfer-encoding", b"expect", b"idempotency-key"}
-    | {b"if-match", b"if-none-match", b"if-modified-since", b"if-unmodified-since"}
-)
-# Scope entries of the POST's own routing and dependency stacks: the read sets its own.
-_ROUTING_KEYS = frozenset(
-    {"route", "endpoint", "path_params", "fastapi", "fastapi_inner_astack", "fastapi_function_astack"}
-)
+from app.orm import utcnow
 
 
 class IdempotencyKeyReused(AppError):
@@ -66,87 +50,28 @@ def request_digest(method: str, path: str, query: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), query.encode(), body])).hexdigest()
 
 
-def _resource_id(model: BaseModel) -> uuid.UUID | None:
-    value = getattr(model, "id", None)
-    return value if isinstance(value, uuid.UUID) else None
-
-
-@dataclass
-class Idempotency:
-    """What a POST route needs to answer: through here, so that a replay can read the answer back."""
-
-    session: AsyncSession
-    owner: str
-    key: str | None
-
-    async def respond(
-        self,
-        model: BaseModel,
-        status_code: int = 200,
-        *,
-        read_path: str,
-        version: int | None = None,
-        location: bool = False,
-    ) -> Response:
-        """The JSON response; `read_path` is the GET whose answer a replay returns (required)."""
-        headers: dict[str, str] = {}
-        if location:
-            headers["Location"] = read_path
-        if version is not None:
-            headers["ETag"] = etag(version)
-        if self.key is not None:
-            await self.session.execute(
-                update(IdempotencyKey)
-                .where(IdempotencyKey.owner == self.owner, IdempotencyKey.key == self.key)
-                .values(status_code=status_code, location=read_path, resource_id=_resource_id(model))
-            )
-        return json_response(model, status_code, headers)
-
-    async def created(self, model: BaseModel, location: str, version: int | None = None) -> Response:
-        """201 Created with Location, the resource a replay reads."""
-        return await self.respond(model, 201, read_path=location, version=version, location=True)
-
-
 def _insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> Any:
     dialect = session.bind.dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(IdempotencyKey).values(**values).on_conflict_do_nothing()
 
 
-async def idempotency(
-    request: Request,
-    session: SessionDep,
-    actor: Annotated[Actor, Depends(current_actor)],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            min_length=1,
-            max_length=255,
-            description="Send the same key to retry safely: the replay reads the created resource "
-            "again (as a GET would; secrets shown once are not shown again).",
-        ),
-    ] = None,
-) -> Idempotency:
-    """Claim the key (or replay what it already answered) before the route runs."""
-    owner = f"{actor.kind}:{actor.id}"
-    if idempotency_key is None:
-        return Idempotency(session, owner, None)
-    digest = request_digest(request.method, request.url.path, request.url.query, await request.body())
+async def claim(session: AsyncSession, owner: str, key: str, digest: str, ttl: timedelta) -> None:
+    """Claim `key` for this request, or raise: `Replay` of its stored answer, 422 for another body."""
     now = utcnow()
     await session.execute(
         delete(IdempotencyKey).where(
             IdempotencyKey.owner == owner,
-            IdempotencyKey.key == idempotency_key,
+            IdempotencyKey.key == key,
             IdempotencyKey.expires_at <= now,
         )
     )
-    ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
     claimed = await session.execute(
         _insert_if_absent(
             session,
             {
                 "owner": owner,
-                "key": idempotency_key,
+                "key": key,
                 "request_digest": digest,
                 "created_at": now,
                 "expires_at": now + ttl,
@@ -154,11 +79,11 @@ async def idempotency(
         )
     )
     if claimed.rowcount == 1:
-        return Idempotency(session, owner, idempotency_key)
+        return
     row = (
         await session.execute(
             select(IdempotencyKey)
-            .where(IdempotencyKey.owner == owner, IdempotencyKey.key == idempotency_key)
+            .where(IdempotencyKey.owner == owner, IdempotencyKey.key == key)
             .execution_options(populate_existing=True)
         )
     ).scalar_one()
@@ -169,56 +94,20 @@ async def idempotency(
     raise Replay(row)
 
 
-IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
-
-
-def _read_scope(request: Request, location: str) -> Scope:
-    """The scope of a GET of `location` by the same caller: its credentials and headers, no body."""
-    path, _, query = location.partition("?")
-    path = request.scope.get("root_path", "") + path
-    scope = {k: v for k, v in request.scope.items() if k not in _ROUTING_KEYS}
-    return scope | {
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "headers": [(k, v) for k, v in request.scope["headers"] if k.lower() not in _NOT_FORWARDED],
-        "state": dict(request.scope.get("state", {})),
-    }
-
-
-async def read_back(request: Request, location: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Status, headers and body of an in-process GET of `location` (the routes, not the middleware)."""
-    sent: dict[str, Any] = {"status": 500, "headers": [], "body": []}
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            sent["status"], sent["headers"] = message["status"], list(message.get("headers", []))
-        elif message["type"] == "http.response.body":
-            sent["body"].append(message.get("body", b""))
-
-    # The router, not the whole application: the request-id, access-log and security-header
-    # middleware already wrap this request and answer the replay once.
-    await request.app.router(_read_scope(request, location), receive, send)
-    return sent["status"], sent["headers"], b"".join(sent["body"])
-
-
-async def replay_response(request: Request, exc: Exception) -> Response:
-    """The replay's answer: the resource as the caller may read it now, or the read's refusal."""
-    assert isinstance(exc, Replay)  # registered for Replay only
-    status, raw_headers, body = await read_back(request, exc.location or "")
-    headers = {
-        k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers if k.lower() != b"content-length"
-    }
-    headers["Idempotent-Replayed"] = "true"
-    if 200 <= status < 300:
-        status = exc.status_code
-        if status == 201:
-            headers["Location"] = exc.location or ""
-    return Response(body, status, headers=headers)
+async def store_answer(
+    session: AsyncSession,
+    owner: str,
+    key: str,
+    status_code: int,
+    location: str,
+    resource_id: uuid.UUID | None,
+) -> None:
+    """Keep what the claimed key answered: its status and the resource a replay reads."""
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.owner == owner, IdempotencyKey.key == key)
+        .values(status_code=status_code, location=location, resource_id=resource_id)
+    )
 
 
 async def purge_expired(session: AsyncSession) -> int:

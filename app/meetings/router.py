@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
 from app.errors import InvalidInput
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.meetings import action_items as action_item_service
 from app.meetings import agenda as agenda_service
 from app.meetings import ics, service

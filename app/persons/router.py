@@ -11,14 +11,15 @@ from starlette.datastructures import UploadFile
 from app.audit.schemas import AuditEventRead
 from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
-from app.errors import PROBLEM_JSON, InvalidInput
-from app.idempotency.service import IdempotencyDep
+from app.errors import InvalidInput
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.persons import csv_io, driver_reads, presenter, service
 from app.persons import imports as import_service
 from app.persons.schemas import (
     AnyPersonRead,
     ChangeRead,
+    DataExport,
     ImportReport,
     PersonCreate,
     PersonRead,
@@ -182,17 +183,6 @@ async def _read_csv(request: Request) -> bytes:
         return await upload.read()
 
 
-IMPORT_REJECTED_EXAMPLE = {
-    "type": "/problems/import-rejected",
-    "title": "Import rejected",
-    "status": 422,
-    "detail": "2 error(s) in 145 row(s); nothing was written.",
-    "errors": [
-        {"row": 12, "column": "nik", "message": "Value error, the serial part may not be 0000"},
-        {"row": 40, "column": "legal_basis", "message": "Field required"},
-    ],
-    "error_count": 2,
-}
 IMPORT_BODY = {
     "required": True,
     "content": {
@@ -220,7 +210,6 @@ IMPORT_BODY = {
         422: {
             "description": "Every error as `{row, column, message}` (row 1 is the header), up to "
             "1000, with `error_count`; nothing was written.",
-            "content": {PROBLEM_JSON: {"example": IMPORT_REJECTED_EXAMPLE}},
         },
     },
 )
@@ -334,7 +323,7 @@ async def access_log(
     return Page(items=[AuditEventRead.model_validate(e) for e in events], next_cursor=cursor)
 
 
-@router.get("/{person_id}/data-export")
+@router.get("/{person_id}/data-export", response_model=DataExport)
 async def data_export(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
 ) -> Response:

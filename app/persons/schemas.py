@@ -2,10 +2,11 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
+from app.audit.schemas import AuditEventRead
 from app.clock import office_today
 from app.persons import nik as nik_rules
 from app.persons.transitions import Status
@@ -219,3 +220,15 @@ class ImportReport(ResponseBody):
     )
     persons_truncated: bool = Field(default=False, description="More were created than `persons` lists.")
     errors: list[ImportError_]
+
+
+class DataExport(ResponseBody):
+    """The data subject's copy: the record as the caller may see it, its history and access log."""
+
+    exported_at: datetime
+    person: PersonRead
+    history: list[ChangeRead]
+    access_log: list[AuditEventRead] = Field(description="Every read and change of the record.")
+    records: dict[str, list[dict[str, Any]]] = Field(
+        description="Every row the personal-data inventory links to the person, by table."
+    )

@@ -46,19 +46,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.coordination.models import Coordination
+from app.coordination.queries import SHARED_STATUSES
 from app.eligibility.compiler import compile_rule
 from app.eligibility.facts import local_today
 from app.eligibility.models import RuleSet
+from app.eligibility.service import in_force
 from app.errors import Forbidden
 from app.persons.models import Person, Referral
-from app.persons.transitions import Status
 from app.security.policy import Role
 from app.security.principal import Actor
 from app.stats.suppression import THRESHOLD
 
 EXACT_ROLES = frozenset({Role.admin, Role.officer, Role.auditor})
-# The coordination service's statuses a counterpart reads person by person (kept equal by a test).
-SHARED_STATUSES = (Status.awaiting_return, Status.repatriated, Status.handed_over)
 STAT_TABLES = (
     "by_status",
     "by_origin_province",
@@ -274,9 +273,6 @@ def _known_to_partners() -> ColumnElement[bool]:
 
 
 async def _rules(session: AsyncSession, as_of: date) -> tuple[list[RuleSet], dict[str, str | None]]:
-    # Imported here: the eligibility service routes its own counts through this module.
-    from app.eligibility.service import in_force  # noqa: PLC0415
-
     rule_sets = list(await session.scalars(select(RuleSet).order_by(RuleSet.id)))
     current: dict[uuid.UUID, str | None] = {}
     for program_id in {r.program_id for r in rule_sets}:

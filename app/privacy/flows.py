@@ -4,7 +4,7 @@ Erasure is one flow over every domain, driven by the inventory.
 
 Every table the inventory links to a person is updated in the request's transaction, each column
 as its classification says (null, redact, empty, keep). Nothing here names a column: a column
-classified "redact on erasure" in app/privacy/inventory.py is redacted without another change.
+classified "redact on erasure" in app/privacy/inventory/ is redacted without another change.
 After the commit the live database files are scrubbed (SQLite's WAL checkpointed and truncated,
 secure_delete zeroing freed space; PostgreSQL's touched tables rewritten by VACUUM FULL).
 """

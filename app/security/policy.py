@@ -75,10 +75,18 @@ POLICY: dict[str, frozenset[Role]] = {
 
 
 # The only operations under /api/v1 that need no permission (the policy test enforces it).
-# The calendar feed is authenticated by the secret token in its URL (calendar apps send no
-# Authorization header): app/calendars/service.py checks it, and the user's role, when read.
 PUBLIC_OPERATIONS = frozenset(
-    {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/calendar-feeds/{token}/meetings.ics")}
+    {
+        ("POST", "/api/v1/auth/token"),
+        # Browser sign-in and enrolment of a second factor: they check a password themselves.
+        ("GET", "/api/v1/auth/authorize"),
+        ("POST", "/api/v1/auth/authorize"),
+        ("POST", "/api/v1/auth/mfa/enrolment"),
+        ("POST", "/api/v1/auth/mfa/enrolment/confirm"),
+        # The calendar feed is authenticated by the secret token in its URL (calendar apps send
+        # no Authorization header): app/calendars/service.py checks it, and the user's role.
+        ("GET", "/api/v1/calendar-feeds/{token}/meetings.ics"),
+    }
 )
 
 

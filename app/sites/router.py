@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.schemas import UpdatedSince
 from app.security.deps import Permitted

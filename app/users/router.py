@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
 from app.errors import Forbidden
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
 from app.security.policy import POLICY, Role

@@ -1,4 +1,7 @@
-"""What each webhook event says, and to whom; the domain services call these in their transaction.
+"""What the persons, meetings and eligibility events say, and to whom; their services call these.
+
+Coordination builds its own (app/coordination/events.py); all queue through `service.enqueue`,
+and whether a queued delivery may still go out is asked at send time (app/webhooks/flows.py).
 
 Every event has a staff view (real ids) and, for each subscribing agency that may read the object
 through the API, that agency's view: the same fields, persons under the agency's pseudonymous id.
@@ -8,39 +11,16 @@ subscription wants an event, nothing is queried beyond the (per-transaction) sub
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.coordination.models import Coordination
 from app.db import utcnow
-from app.errors import AppError
-from app.meetings.models import Meeting
+from app.meetings import queries as meeting_queries
 from app.persons.models import Person, Referral
-from app.security.policy import Role
-from app.security.principal import Actor
 from app.webhooks import service
-from app.webhooks.service import Subscriber
-
-
-def _iso(value: datetime | date | None) -> str | None:
-    """Dates as YYYY-MM-DD; instants in UTC, as the API writes them."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return None if value is None else value.isoformat()
-
-
-def _agencies(subscribers: Sequence[Subscriber]) -> set[uuid.UUID]:
-    return {s.agency_id for s in subscribers if s.agency_id is not None}
-
-
-def _as_partner(agency_id: uuid.UUID) -> Actor:
-    """A partner of `agency_id`, to ask the domains' own visibility conditions what it may see."""
-    nobody = uuid.UUID(int=0)
-    return Actor(kind="system", id=nobody, role=Role.partner, agency_id=agency_id, token_id=nobody)
-
 
 # --- persons ------------------------------------------------------------------------------
 
@@ -83,7 +63,7 @@ async def person_status_changed(
         return
     data = {"from_status": from_status, "to_status": to_status, "occurred_on": occurred_on.isoformat()}
     views: dict[uuid.UUID | None, dict[str, Any]] = {None: {"person_id": str(person.id), **data}}
-    for agency_id, pseudonym in await _referred_to(session, person, _agencies(subscribers)):
+    for agency_id, pseudonym in await _referred_to(session, person, service.agencies_of(subscribers)):
         views[agency_id] = {"person_id": str(pseudonym), **data}
     await service.enqueue(session, "person.status_changed", subscribers, [views])
 
@@ -93,9 +73,10 @@ async def person_referred(session: AsyncSession, person: Person, referral: Refer
     subscribers = await service.subscribers(session, "person.referred")
     if not subscribers:
         return
-    data = {"agency_id": str(referral.agency_id), "referred_at": _iso(referral.referred_at)}
+    data = {"agency_id": str(referral.agency_id), "referred_at": service.iso(referral.referred_at)}
     views: dict[uuid.UUID | None, dict[str, Any]] = {None: {"person_id": str(person.id), **data}}
-    if referral.agency_id in _agencies(subscribers) and not person.restricted and person.erased_at is None:
+    shown = not person.restricted and person.erased_at is None
+    if referral.agency_id in service.agencies_of(subscribers) and shown:
         views[referral.agency_id] = {"person_id": str(referral.pseudonym), **data}
     await service.enqueue(session, "person.referred", subscribers, [views])
 
@@ -105,9 +86,9 @@ async def _tell_partners(session: AsyncSession, event_type: str, person: Person)
     subscribers = await service.subscribers(session, event_type)
     if not subscribers:
         return
-    data = {"occurred_at": _iso(utcnow())}
+    data = {"occurred_at": service.iso(utcnow())}
     views: dict[uuid.UUID | None, dict[str, Any]] = {None: {"person_id": str(person.id), **data}}
-    for agency_id, pseudonym in await _actively_referred(session, person, _agencies(subscribers)):
+    for agency_id, pseudonym in await _actively_referred(session, person, service.agencies_of(subscribers)):
         views[agency_id] = {"person_id": str(pseudonym), **data}
     await service.enqueue(session, event_type, subscribers, [views])
 
@@ -130,21 +111,6 @@ async def person_restricted(session: AsyncSession, person: Person) -> None:
 # --- meetings -----------------------------------------------------------------------------
 
 
-async def _meeting_seen_by(
-    session: AsyncSession, meeting_id: uuid.UUID, agencies: set[uuid.UUID]
-) -> list[uuid.UUID]:
-    """The agencies among `agencies` that may see the meeting (the meetings service's own condition)."""
-    from app.meetings import queries as meeting_queries  # noqa: PLC0415 - it calls this module
-
-    seen = []
-    for agency_id in sorted(agencies):
-        visible = meeting_queries.readable(_as_partner(agency_id))
-        found = await session.scalar(select(Meeting.id).where(Meeting.id == meeting_id, visible))
-        if found is not None:
-            seen.append(agency_id)
-    return seen
-
-
 async def _to_meeting_audience(
     session: AsyncSession, event_type: str, meeting_id: uuid.UUID, data: dict[str, Any]
 ) -> None:
@@ -152,7 +118,9 @@ async def _to_meeting_audience(
     if not subscribers:
         return
     views: dict[uuid.UUID | None, dict[str, Any]] = {None: data}
-    for agency_id in await _meeting_seen_by(session, meeting_id, _agencies(subscribers)):
+    for agency_id in await meeting_queries.agencies_reading(
+        session, meeting_id, service.agencies_of(subscribers)
+    ):
         views[agency_id] = data
     await service.enqueue(session, event_type, subscribers, [views])
 
@@ -168,8 +136,8 @@ async def meeting_changed(
         "kind": meeting.kind,
         "title": meeting.title,
         "status": meeting.status,
-        "starts_at": _iso(meeting.starts_at),
-        "ends_at": _iso(meeting.ends_at),
+        "starts_at": service.iso(meeting.starts_at),
+        "ends_at": service.iso(meeting.ends_at),
         "timezone": meeting.timezone,
         "organizer_agency_id": str(meeting.organizer_agency_id),
     }
@@ -187,31 +155,10 @@ async def action_item_updated(session: AsyncSession, item: Any, changed: Sequenc
         "meeting_id": str(item.meeting_id),
         "status": item.status,
         "assignee_agency_id": str(item.assignee_agency_id),
-        "due_on": _iso(item.due_on),
+        "due_on": service.iso(item.due_on),
         "changed": sorted(changed),
     }
     await _to_meeting_audience(session, "action_item.updated", item.meeting_id, data)
-
-
-# --- repatriations ------------------------------------------------------------------------
-
-
-async def repatriation_status_changed(session: AsyncSession, batch: Any, case: Any, to_status: str) -> None:
-    """repatriation.status_changed (call before the status is set), to staff and the case's counterpart."""
-    subscribers = await service.subscribers(session, "repatriation.status_changed")
-    if not subscribers:
-        return
-    data = {
-        "repatriation_id": str(batch.id),
-        "coordination_id": str(case.id),
-        "from_status": batch.status,
-        "to_status": to_status,
-    }
-    views: dict[uuid.UUID | None, dict[str, Any]] = {None: data}
-    # A partner sees the cases its agency is the counterpart of (coordination.service.visible_cases).
-    if case.counterpart_agency_id in _agencies(subscribers):
-        views[case.counterpart_agency_id] = data
-    await service.enqueue(session, "repatriation.status_changed", subscribers, [views])
 
 
 # --- eligibility --------------------------------------------------------------------------
@@ -229,74 +176,9 @@ async def determinations_changed(
     data = {
         "program_id": str(run.program_id),
         "run_id": str(run.id),
-        "as_of": _iso(run.as_of),
+        "as_of": service.iso(run.as_of),
         "eligible": eligible,
     }
     ids = (await session.scalars(person_ids)).all()
     views = ({None: {"person_id": str(person_id), **data}} for person_id in ids)
     await service.enqueue(session, "determination.changed", subscribers, views)
-
-
-# --- at send time -------------------------------------------------------------------------
-
-# Events whose point is to reach the agency after its access ended (they carry ids only).
-_ALWAYS_SENT = frozenset({"person.erased", "person.restricted"})
-
-
-async def _person_readable(session: AsyncSession, agency_id: uuid.UUID, data: dict[str, Any]) -> bool:
-    """Whether the agency's partners may still read the person (the persons service's own `find`)."""
-    from app.persons import service as person_service  # noqa: PLC0415 - it calls this module
-
-    try:
-        ref = uuid.UUID(str(data.get("person_id")))
-        found = await person_service.find(session, _as_partner(agency_id), ref)
-    except (ValueError, AppError):  # not visible (404) or restricted (403)
-        return False
-    return found.person.erased_at is None
-
-
-async def _case_readable(session: AsyncSession, agency_id: uuid.UUID, data: dict[str, Any]) -> bool:
-    """Whether the agency still sees the repatriation's case (coordination's own condition)."""
-    from app.coordination import service as coordination_service  # noqa: PLC0415 - it calls this module
-
-    try:
-        case_id = uuid.UUID(str(data.get("coordination_id")))
-    except ValueError:
-        return False
-    visible = coordination_service.visible_cases(_as_partner(agency_id))
-    return (
-        await session.scalar(select(Coordination.id).where(Coordination.id == case_id, visible)) is not None
-    )
-
-
-async def _meeting_readable(session: AsyncSession, agency_id: uuid.UUID, data: dict[str, Any]) -> bool:
-    try:
-        meeting_id = uuid.UUID(str(data.get("meeting_id")))
-    except ValueError:
-        return False
-    return bool(await _meeting_seen_by(session, meeting_id, {agency_id}))
-
-
-_READABLE = {
-    "person.status_changed": _person_readable,
-    "person.referred": _person_readable,
-    "meeting.created": _meeting_readable,
-    "meeting.updated": _meeting_readable,
-    "action_item.updated": _meeting_readable,
-    "repatriation.status_changed": _case_readable,
-}
-
-
-async def still_allowed(
-    session: AsyncSession, agency_id: uuid.UUID | None, event_type: str, data: dict[str, Any]
-) -> bool:
-    """Whether a queued delivery may go out now: the agency may still read what it is about.
-
-    Checked when the worker sends (each retry too), not only at emission: a referral that ended,
-    a restriction or an erasure since, or a meeting the agency left, stops what was queued. Staff
-    subscriptions read everything; an event type without a rule here never reaches an agency.
-    """
-    if agency_id is None or event_type in _ALWAYS_SENT:
-        return True
-    readable = _READABLE.get(event_type)
-    return readable is not None and await readable(session, agency_id, data)

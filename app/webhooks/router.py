@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from app.config import Settings
 from app.conventions import IfMatchDep, set_etag
 from app.db import SessionDep
-from app.idempotency.service import IdempotencyDep
+from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.security.deps import Permitted
 from app.webhooks import service
@@ -125,7 +125,7 @@ async def delete_webhook(
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=SecretRead)
-async def rotate_secret(
+async def rotate_webhook_secret(
     webhook_id: uuid.UUID, session: SessionDep, actor: Permitted("webhooks:manage"), response: Response
 ) -> SecretRead:
     """Replace the signing secret; the new one is shown this once and signs every message from now."""

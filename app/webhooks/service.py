@@ -11,7 +11,7 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, insert, select, true
@@ -29,6 +29,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.ids import uuid7
 from app.pagination import PageParams, paginate_rows
 from app.security import crypto
+from app.security.policy import Role
 from app.security.principal import Actor
 from app.webhooks import targets
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -292,6 +293,24 @@ class Subscriber:
     id: uuid.UUID
     agency_id: uuid.UUID | None
     event_types: frozenset[str]
+
+
+def agencies_of(subscribers: Sequence[Subscriber]) -> set[uuid.UUID]:
+    """The agencies with a subscription among `subscribers` (the staff ones have none)."""
+    return {s.agency_id for s in subscribers if s.agency_id is not None}
+
+
+def as_partner(agency_id: uuid.UUID) -> Actor:
+    """A partner of `agency_id`, to ask the domains' own visibility conditions what it may see."""
+    nobody = uuid.UUID(int=0)
+    return Actor(kind="system", id=nobody, role=Role.partner, agency_id=agency_id, token_id=nobody)
+
+
+def iso(value: datetime | date | None) -> str | None:
+    """A payload's dates as YYYY-MM-DD; instants in UTC, as the API writes them."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if value is None else value.isoformat()
 
 
 def forget_subscribers(session: AsyncSession | Session) -> None:

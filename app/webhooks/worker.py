@@ -6,7 +6,7 @@ writers. Nothing is locked while sending. A worker that dies mid-send leaves its
 and the delivery is sent again (at least once; receivers deduplicate on `webhook-id`).
 Retries back off exponentially with jitter until the retry window after the event, then fail.
 Each claim asks again whether the subscribing agency may still read what the event is about
-(app/webhooks/events.py `still_allowed`): one that may not is dropped, its payload cleared, and
+(app/webhooks/flows.py `still_allowed`): one that may not is dropped, its payload cleared, and
 nothing is sent.
 """
 
@@ -29,7 +29,7 @@ from app.audit.chain import Sealer
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, utcnow
 from app.logging import configure_logging
-from app.webhooks import delivery, events, service
+from app.webhooks import delivery, flows, service
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("app.webhooks")
@@ -108,7 +108,7 @@ async def _drop_disallowed(session: AsyncSession, rows: list) -> list:
     allowed, dropped = [], []
     for row in rows:
         delivery_row, agency_id = row[0], row[3]
-        ok = await events.still_allowed(session, agency_id, delivery_row.event_type, delivery_row.payload)
+        ok = await flows.still_allowed(session, agency_id, delivery_row.event_type, delivery_row.payload)
         (allowed if ok else dropped).append(row)
     if dropped:
         await session.execute(

@@ -1,7 +1,7 @@
 """calendar feeds: per-user feed URLs with a revocable secret token, stored as a digest
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "0020"
-down_revision: str | Sequence[str] | None = "0017"
+down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -115,7 +115,7 @@ async def test_missing_credentials_are_401_and_unsupported_grant_is_400(client):
     missing = await client.post(TOKEN_URL, data={"grant_type": "password", "username": "seseorang"})
     assert missing.status_code == 401
 
-    unsupported = await client.post(TOKEN_URL, data={"grant_type": "authorization_code", "code": "abc"})
+    unsupported = await client.post(TOKEN_URL, data={"grant_type": "implicit", "code": "abc"})
     assert unsupported.status_code == 400
     assert unsupported.headers["content-type"] == "application/problem+json"
     assert unsupported.json()["error"] == "unsupported_grant_type"

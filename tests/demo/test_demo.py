@@ -301,6 +301,8 @@ async def test_cli_demo_refuses_production(app, session):
     env = {
         "REINTEGRASI_DATABASE_URL": app.state.settings.database_url,
         "REINTEGRASI_ENVIRONMENT": "production",
+        # Otherwise valid production settings: the refusal tested is the demo's own.
+        "REINTEGRASI_MFA_REQUIRED": "true",
     }
     result = await asyncio.to_thread(_run, [sys.executable, "-m", "app", "demo"], env)
     assert result.returncode != 0

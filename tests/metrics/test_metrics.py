@@ -189,7 +189,11 @@ async def test_metrics_and_docs_stay_out_of_the_openapi_document(client):
 
 
 def test_production_refuses_a_short_metrics_token():
-    production = {"environment": "production", "database_url": "postgresql+asyncpg://u@db/reintegrasi"}
+    production = {
+        "environment": "production",
+        "database_url": "postgresql+asyncpg://u@db/reintegrasi",
+        "mfa_required": True,
+    }
     with pytest.raises(ValidationError, match="METRICS_TOKEN"):
         Settings(**production, metrics_token="pendek-sekali")
     assert Settings(**production, metrics_token="x" * 32).metrics_token == "x" * 32

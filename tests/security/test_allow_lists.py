@@ -71,7 +71,7 @@ MEETING_CHANGE = keys(
 )  # fmt: skip
 
 ALL_STATUSES = frozenset(Status)
-# What a counterpart agency may count: the persons on their way home (see coordination.service).
+# What a counterpart agency may count: the persons on their way home (see coordination.queries).
 SHARED_STATUSES = frozenset({Status.awaiting_return, Status.repatriated, Status.handed_over})
 
 

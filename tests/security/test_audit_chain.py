@@ -99,7 +99,9 @@ async def _fresh_millisecond() -> None:
 
 def _event_between(earlier: uuid.UUID) -> dict:
     """A well-formed event with the next id after `earlier`, its row hash right (the insider has the key)."""
-    event = audit._event(action="agency.read", actor_kind="user", actor_id=uuid.uuid4(), actor_role="officer")
+    event = audit.event_row(
+        action="agency.read", actor_kind="user", actor_id=uuid.uuid4(), actor_role="officer"
+    )
     event["id"] = uuid.UUID(int=earlier.int + 1)
     event["row_hash"] = chain.row_hash(event)
     return event
@@ -267,7 +269,7 @@ def test_the_command_line_verifies_and_names_the_break(backend, tmp_path):
 
     database = url.split("///", 1)[1]
     for n in range(3):
-        event = audit._event(action=f"uji.{n}", occurred_at=audit.utcnow() - timedelta(minutes=10))
+        event = audit.event_row(action=f"uji.{n}", occurred_at=audit.utcnow() - timedelta(minutes=10))
         with sqlite3.connect(database) as db:
             columns = ", ".join(event)
             db.execute(

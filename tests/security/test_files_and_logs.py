@@ -45,7 +45,8 @@ def test_database_files_are_created_0600(tmp_path):
 
 
 def _settings(path, environment: str) -> Settings:  # noqa: ANN001
-    return Settings(database_url=f"sqlite+aiosqlite:///{path}", environment=environment)
+    # mfa_required: production's own requirement, met so that the file checks are what is tested.
+    return Settings(database_url=f"sqlite+aiosqlite:///{path}", environment=environment, mfa_required=True)
 
 
 def test_readable_database_files_are_refused_in_production_and_warned_of_elsewhere(tmp_path, caplog):

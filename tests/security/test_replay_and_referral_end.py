@@ -22,6 +22,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.change_requests.models import ChangeRequest
 from app.db import utcnow
+from app.idempotency import deps as idempotency_deps
 from app.idempotency import service as idempotency_service
 from app.idempotency.models import IdempotencyKey
 from app.security.policy import POLICY, Role
@@ -161,11 +162,7 @@ def _idempotent_posts(app: Any) -> list[tuple[str, Dependant]]:
     found = []
     for context in iter_route_contexts(app.routes):
         dependant = getattr(context, "dependant", None) or getattr(context.original_route, "dependant", None)
-        if (
-            "POST" in (context.methods or ())
-            and dependant
-            and _uses(dependant, idempotency_service.idempotency)
-        ):
+        if "POST" in (context.methods or ()) and dependant and _uses(dependant, idempotency_deps.idempotency):
             found.append((context.path, dependant))
     return found
 

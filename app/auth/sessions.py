@@ -1,0 +1,202 @@
+"""Sessions that end: short access tokens, rotating refresh tokens, idle and absolute timeouts.
+
+A session is one sign-in through a frontend; its refresh tokens are one family. Each refresh
+token works once and is replaced; presenting a used one again means it was copied, so the whole
+family is revoked. Every access token is capped at its session's idle and absolute ends, and
+revoking a session revokes its access tokens: the token check (app/auth/service.resolve) stays
+one indexed lookup with no join on the hot path.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.audit import service as audit
+from app.auth.errors import InvalidGrant
+from app.auth.models import AccessToken
+from app.auth.signin_models import AuthSession, RefreshToken
+from app.config import get_settings
+from app.errors import NotFound
+from app.security.policy import Role
+from app.security.principal import Actor
+from app.security.tokens import new_token, token_digest
+from app.users.models import User
+
+
+class SessionNotFound(NotFound):
+    slug, title = "session-not-found", "Session not found"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+
+
+async def start(session: AsyncSession, user: User, client_id: str) -> tuple[AuthSession, SessionTokens]:
+    """A new session for a user who has just signed in (password and second factor checked)."""
+    settings, now = get_settings(), clock.now()
+    absolute = now + timedelta(hours=settings.session_absolute_hours)
+    auth_session = AuthSession(
+        user_id=user.id,
+        client_id=client_id,
+        created_at=now,
+        last_refreshed_at=now,
+        idle_expires_at=min(now + timedelta(minutes=settings.session_idle_minutes), absolute),
+        absolute_expires_at=absolute,
+    )
+    session.add(auth_session)
+    await session.flush()
+    return auth_session, await _tokens(session, auth_session)
+
+
+async def _tokens(session: AsyncSession, auth_session: AuthSession) -> SessionTokens:
+    """A fresh access token and refresh token of `auth_session`."""
+    now, refresh, access = clock.now(), new_token(), new_token()
+    ttl = timedelta(minutes=get_settings().session_access_token_ttl_minutes)
+    expires_at = min(now + ttl, auth_session.idle_expires_at, auth_session.absolute_expires_at)
+    session.add(RefreshToken(session_id=auth_session.id, token_digest=token_digest(refresh), created_at=now))
+    session.add(
+        AccessToken(
+            token_digest=token_digest(access),
+            user_id=auth_session.user_id,
+            session_id=auth_session.id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    return SessionTokens(access, int((expires_at - now).total_seconds()), refresh)
+
+
+async def refresh(session: AsyncSession, refresh_token: str, client_id: str) -> SessionTokens:
+    """Rotate a refresh token; a used one revokes its whole session (reuse detection)."""
+    now = clock.now()
+    row = (
+        await session.execute(
+            select(RefreshToken, AuthSession, User)
+            .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+            .join(User, User.id == AuthSession.user_id)
+            .where(RefreshToken.token_digest == token_digest(refresh_token))
+        )
+    ).first()
+    if row is None:
+        raise InvalidGrant()
+    token, auth_session, user = row
+    if client_id != auth_session.client_id:
+        raise InvalidGrant()
+    if token.used_at is not None or not await _mark_used(session, token.id, now):
+        # Written after the request's rollback: the refusal must not undo the revocation.
+        # Values, not ORM objects: those expire with the rollback the durable write follows.
+        owner = Actor("user", user.id, Role(user.role), user.agency_id, token_id=uuid.UUID(int=0))
+        raise InvalidGrant(durable=[partial(_revoke_reused, session_id=auth_session.id, owner=owner)])
+    live = auth_session.revoked_at is None and now < auth_session.idle_expires_at
+    if not (live and now < auth_session.absolute_expires_at and user.active):
+        raise InvalidGrant()
+    auth_session.last_refreshed_at = now
+    idle = now + timedelta(minutes=get_settings().session_idle_minutes)
+    auth_session.idle_expires_at = min(idle, auth_session.absolute_expires_at)
+    return await _tokens(session, auth_session)
+
+
+async def _mark_used(session: AsyncSession, token_id: uuid.UUID, now: datetime) -> bool:
+    """Atomic: of two refreshes racing with one token, only one wins; the other is a reuse."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def _revoke_reused(session: AsyncSession, *, session_id: uuid.UUID, owner: Actor) -> None:
+    await revoke(session, session_id, reason="refresh-token-reuse")
+    await audit.record(
+        session,
+        owner,
+        "session.revoke",
+        resource_type="session",
+        resource_id=session_id,
+        outcome="failure",
+        reason="refresh-token-reuse",
+    )
+
+
+async def revoke(session: AsyncSession, session_id: uuid.UUID, *, reason: str) -> None:
+    """End one session: it refreshes no more, and its access tokens stop working at once."""
+    now = clock.now()
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.session_id == session_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def revoke_for_user(session: AsyncSession, user_id: uuid.UUID, *, reason: str) -> None:
+    """End every session of a user (their access tokens are revoked by the caller or here)."""
+    now = clock.now()
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def live_for_user(session: AsyncSession, user_id: uuid.UUID) -> Sequence[AuthSession]:
+    """A user's sessions that have not ended, newest first."""
+    now = clock.now()
+    return (
+        await session.scalars(
+            select(AuthSession)
+            .where(
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.idle_expires_at > now,
+                AuthSession.absolute_expires_at > now,
+            )
+            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
+        )
+    ).all()
+
+
+async def session_of_token(session: AsyncSession, token_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(select(AccessToken.session_id).where(AccessToken.id == token_id))
+
+
+async def revoke_own(session: AsyncSession, actor: Actor, session_id: uuid.UUID) -> None:
+    """Sign out of one of your sessions; another user's session is 404 alike an unknown one."""
+    owned = await session.scalar(
+        select(AuthSession.id).where(AuthSession.id == session_id, AuthSession.user_id == actor.id)
+    )
+    if owned is None:
+        raise SessionNotFound(resource_type="session", resource_id=session_id)
+    await revoke(session, session_id, reason="signed-out")
+    await audit.record(session, actor, "session.revoke", resource_type="session", resource_id=session_id)
+
+
+async def sign_out_everywhere(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> None:
+    """An admin ends every session and token of a user (a lost laptop, a leaving officer)."""
+    await revoke_for_user(session, user_id, reason="admin")
+    await audit.record(session, actor, "session.revoke_all", resource_type="user", resource_id=user_id)

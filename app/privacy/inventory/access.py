@@ -1,0 +1,123 @@
+"""The inventory's tables: identity and access."""
+
+from app.privacy.inventory.model import ID, INTERNAL, NOBODY, STAMPS, TableEntry, plain, quasi, secret, staff
+from app.security.policy import Role
+
+TABLES: dict[str, TableEntry] = {
+    "users": TableEntry(
+        "Staff and partner accounts.",
+        columns=ID
+        | STAMPS
+        | {
+            "username": staff(frozenset({Role.admin})),
+            "full_name": staff(frozenset({Role.admin})),
+            "password_hash": secret(),
+            "role": plain(frozenset({Role.admin})),
+            "agency_id": plain(frozenset({Role.admin})),
+            "active": plain(frozenset({Role.admin})),
+            "password_changed_at": plain(frozenset({Role.admin})),
+        },
+    ),
+    "api_clients": TableEntry(
+        "Partner systems and scripts signing in with client credentials.",
+        columns=ID
+        | STAMPS
+        | {
+            "client_id": plain(frozenset({Role.admin})),
+            "name": plain(frozenset({Role.admin})),
+            "secret_hash": secret(),
+            "role": plain(frozenset({Role.admin})),
+            "agency_id": plain(frozenset({Role.admin})),
+            "active": plain(frozenset({Role.admin})),
+        },
+    ),
+    "access_tokens": TableEntry(
+        "Issued access tokens, stored as digests.",
+        columns=ID
+        | {
+            "token_digest": secret(),
+            "user_id": plain(NOBODY),
+            "api_client_id": plain(NOBODY),
+            "created_at": plain(NOBODY),
+            "expires_at": plain(NOBODY),
+            "revoked_at": plain(NOBODY),
+        },
+    ),
+    "calendar_feeds": TableEntry(
+        "Calendar feed URLs of users, the token stored as a digest.",
+        columns=ID
+        | {
+            "user_id": staff(NOBODY, note="shown to the feed's user and to admins"),
+            "agency_id": plain(NOBODY),
+            "name": plain(NOBODY, note="the user's own label for the feed"),
+            "token_digest": secret(),
+            "created_at": plain(NOBODY),
+            "revoked_at": plain(NOBODY),
+        },
+    ),
+    "login_failures": TableEntry(
+        "Failed sign-ins, for throttling.",
+        columns=ID
+        | {"subject_digest": secret(note="keyed digest of the username"), "occurred_at": plain(NOBODY)},
+    ),
+    "audit_events": TableEntry(
+        "The append-only trail of who read or changed what.",
+        export=False,
+        columns=ID
+        | {
+            "occurred_at": plain(INTERNAL),
+            "actor_kind": plain(INTERNAL),
+            "actor_id": staff(INTERNAL),
+            "actor_role": plain(INTERNAL),
+            "agency_id": plain(INTERNAL),
+            "action": plain(INTERNAL),
+            "resource_type": plain(INTERNAL),
+            "resource_id": plain(INTERNAL),
+            "person_ids": quasi(INTERNAL, note="ids only; the data subject's copy lists these events"),
+            "request_id": plain(INTERNAL),
+            "correlation_id": plain(INTERNAL, note="the caller's own request id, charset-limited"),
+            "client_ip": staff(INTERNAL),
+            "peer_ip": staff(INTERNAL),
+            "outcome": plain(INTERNAL),
+            "status_code": plain(INTERNAL),
+            "reason": plain(INTERNAL, note="a purpose code from a closed list, never free text"),
+            "row_hash": plain(INTERNAL, note="HMAC of the row, for the hash chain"),
+        },
+        erasure_note="append-only: holds ids and codes only, so erasure has nothing to reach here",
+    ),
+    "audit_denial_counts": TableEntry(
+        "Unauthenticated denials counted per address and time bucket (so they cannot flood the trail).",
+        columns={
+            "bucket_start": plain(INTERNAL),
+            "client_ip": staff(INTERNAL, note="the address of an anonymous caller"),
+            "count": plain(INTERNAL),
+            "last_at": plain(INTERNAL),
+        },
+    ),
+    "audit_seals": TableEntry(
+        "The hash chain over the audit trail: each seal hashes a batch of events and the previous seal.",
+        columns={
+            "id": plain(INTERNAL),
+            "first_event_id": plain(INTERNAL),
+            "last_event_id": plain(INTERNAL),
+            "event_count": plain(INTERNAL),
+            "events_digest": plain(INTERNAL),
+            "previous_hash": plain(INTERNAL),
+            "seal_hash": plain(INTERNAL),
+            "sealed_at": plain(INTERNAL),
+        },
+    ),
+    "idempotency_keys": TableEntry(
+        "Keys of POST requests, so a retry does not act twice.",
+        columns={
+            "owner": plain(NOBODY),
+            "key": plain(NOBODY),
+            "request_digest": secret(),
+            "status_code": plain(NOBODY),
+            "location": plain(NOBODY, note="the path a replay reads again; never a body"),
+            "resource_id": plain(NOBODY),
+            "created_at": plain(NOBODY),
+            "expires_at": plain(NOBODY),
+        },
+    ),
+}
