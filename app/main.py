@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import IntegrityError
 
 from app.agencies.router import router as agencies_router
+from app.apidocs.examples import install_examples
 from app.apidocs.router import install_api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
@@ -18,6 +19,7 @@ from app.auth.signin_router import me_router as me_sessions_router
 from app.auth.signin_router import router as signin_router
 from app.auth.signin_router import users_router as user_sessions_router
 from app.bulk.router import router as export_requests_router
+from app.calendars.router import router as calendars_router
 from app.censuses.router import router as censuses_router
 from app.change_requests.router import person_router as person_change_requests_router
 from app.change_requests.router import router as change_requests_router
@@ -107,6 +109,7 @@ API_ROUTERS = (
     privacy_router,
     sites_router,
     meetings_router,
+    calendars_router,
     coordinations_router,
     repatriations_router,
     assistance_router,
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics(app)
     install_error_handlers(app)
     install_openapi(app)
+    install_examples(app)
     app.add_exception_handler(Replay, replay_response)
     app.add_exception_handler(SignInRefused, render_refused)
     include_api(app)

@@ -5,6 +5,7 @@ from app.audit.models import AuditDenialCount, AuditEvent, AuditSeal
 from app.auth.models import AccessToken, LoginThrottle
 from app.auth.signin_models import AuthorizationCode, AuthSession, MfaFactor, RecoveryCode, RefreshToken
 from app.bulk.models import ExportRequest, ReadVolume
+from app.calendars.models import CalendarFeed
 from app.censuses.models import CensusObservation, CensusRound
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
 from app.clients.models import ApiClient
@@ -31,6 +32,7 @@ __all__ = [
     "AuditSeal",
     "AuthSession",
     "AuthorizationCode",
+    "CalendarFeed",
     "CensusObservation",
     "CensusRound",
     "ChangeRequest",

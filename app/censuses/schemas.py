@@ -45,8 +45,14 @@ class ObservationResult(ResponseBody):
 
 
 class Reconciliation(ResponseBody):
+    """A round against the one before it; the site's first round is the baseline the next ones use."""
+
     census_id: uuid.UUID
     previous_census_id: uuid.UUID | None
+    first_round: bool = Field(
+        description="The site's first round: nothing to compare with, so every person present is "
+        "under `new`, and `still_present` and `missing` are empty."
+    )
     still_present: list[uuid.UUID] = Field(description="Present in this round and the one before.")
     missing: list[uuid.UUID] = Field(
         description="Present before, now absent or not seen: flagged, status unchanged."

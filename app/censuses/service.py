@@ -157,6 +157,7 @@ async def reconcile(
     result = Reconciliation(
         census_id=census.id,
         previous_census_id=before.id if before else None,
+        first_round=before is None,
         still_present=sorted(present_now & present_then),
         missing=sorted(present_then - present_now),
         new=sorted(present_now - present_then),

@@ -432,10 +432,12 @@ async def list_correspondence(
 async def add_correspondence(
     session: AsyncSession, actor: Actor, case_id: uuid.UUID, data: CorrespondenceCreate
 ) -> Correspondence:
-    """Record a letter, e-mail, call or meeting of the case."""
+    """Record a letter, e-mail, call or meeting of the case; an outgoing one makes an open case contacted."""
     case = await get(session, actor, case_id)
     item = Correspondence(coordination_id=case.id, **data.model_dump(), recorded_by=actor.id)
     session.add(item)
+    if data.direction == "outgoing" and case.status == "open":
+        case.status = "contacted"  # the city has reached out: the README's diagram, and the summary
     await session.flush()
     await audit.record(
         session, actor, "coordination.correspondence", resource_type="coordination", resource_id=case.id

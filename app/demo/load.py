@@ -284,9 +284,10 @@ async def _coordination(
         session,
         actor,
         case.id,
-        CoordinationUpdate(counterpart_agency_id=agencies["dinsos_kab"].id, status="contacted"),
+        CoordinationUpdate(counterpart_agency_id=agencies["dinsos_kab"].id),
         case.version,
     )
+    # The outgoing letter makes the case contacted.
     await case_service.add_correspondence(
         session, actor, case.id, CorrespondenceCreate(**scenario.CORRESPONDENCE)
     )

@@ -423,12 +423,22 @@ class RunRead(ResponseBody):
     site_id: uuid.UUID | None
     evaluated_at: datetime
     decided_by: uuid.UUID | None
-    previous_run_id: uuid.UUID | None = Field(description="The run the changes are counted against.")
+    previous_run_id: uuid.UUID | None = Field(
+        description="The run the changes are counted against; null for the program's first run."
+    )
     total: int
-    eligible: int
+    eligible: int = Field(description="Eligible in this run: in the first run, everyone found eligible.")
     ineligible: int
-    became_eligible: int = Field(description="Ineligible in the previous run, eligible now.")
-    became_ineligible: int = Field(description="Eligible in the previous run, ineligible now.")
+    # A change needs a decision to change from: the first run (and a person first seen in this
+    # run) counts as neither, which is what a partner's webhook and the audit expect.
+    became_eligible: int = Field(
+        description="Ineligible in the previous run, eligible now. 0 in the program's first run, "
+        "which has nothing to compare with (see `eligible`); a person with no determination in the "
+        "previous run (registered since) is counted in `eligible` only."
+    )
+    became_ineligible: int = Field(
+        description="Eligible in the previous run, ineligible now; 0 in the first run, as `became_eligible`."
+    )
     became_eligible_ids: list[uuid.UUID] | None = Field(
         default=None, description="Officers and admins only; at most 1000 (see ids_truncated)."
     )

@@ -57,6 +57,7 @@ TITLES = {
     "Duplicate agenda number": "Nomor agenda ganda",
     "Still referenced": "Masih dirujuk",
     "Coordination case not found": "Kasus koordinasi tidak ditemukan",
+    "Calendar feed not found": "Umpan kalender tidak ditemukan",
     "Correspondence not found": "Korespondensi tidak ditemukan",
     "Duplicate coordination case": "Kasus koordinasi ganda",
     "Case has active batches": "Kasus masih memiliki rombongan aktif",
@@ -118,6 +119,9 @@ DETAILS = {
     # auth, users, clients
     "A valid bearer token is required.": "Diperlukan bearer token yang valid.",
     "The role {} may not do this.": "Peran {0} tidak diizinkan melakukan tindakan ini.",
+    "Calendar feeds belong to people who sign in, not to API clients.": (
+        "Umpan kalender milik orang yang masuk, bukan milik klien API."
+    ),
     "{} is not available to your role: counts are published as fixed tables.": (
         "{0} tidak tersedia untuk peran Anda: jumlah diterbitkan sebagai tabel tetap."
     ),
@@ -316,6 +320,7 @@ FIELDS = {
     "a person with this NIK is already registered": "orang dengan NIK ini sudah terdaftar",
     "the file is not UTF-8": "berkas tidak berenkode UTF-8",
     "the file has no rows": "berkas tidak memiliki baris",
+    "a multipart import needs the CSV in the field `file`": "impor multipart memerlukan CSV di field `file`",
     # meetings
     "must be after from": "harus setelah from",
     "unknown IANA timezone": "zona waktu IANA tidak dikenal",

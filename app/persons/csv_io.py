@@ -322,6 +322,89 @@ def _header_errors(header: list[str]) -> list[RowError]:
     return errors
 
 
+# -- what a person preparing a file reads: the columns, from the model's own field rules ----------
+
+# The template's one row: a synthetic person (NIK serial 9xxx, test data), every column filled.
+TEMPLATE_ROW = {
+    "full_name": "Warga Contoh Satu",
+    "alias": "Contoh-01",
+    "sex": "female",
+    "birth_date": "1995-04-12",
+    "nik": "5371025204959901",
+    "kk_number": "",
+    "phone": "",
+    "domicile_address": "",
+    "origin_region_code": "53.01",
+    "domicile_region_code": "53.71",
+    "identity_document": "ktp",
+    "identity_verified": "true",
+    "legal_basis": "public_task",
+    "consent_at": "",
+    "notes": "",
+}
+TEMPLATE_COLUMNS = ["full_name", *[name for name in IMPORT_COLUMNS if name != "full_name"]]
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    """A column's type and format in words, from its JSON schema."""
+    [schema] = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    if "enum" in schema:
+        return "one of " + ", ".join(f"`{value}`" for value in schema["enum"])
+    kind = {
+        "date": "date, `YYYY-MM-DD`",
+        "date-time": "date and time with offset (RFC 3339)",
+    }.get(schema.get("format", ""))
+    if kind is None and schema.get("type") == "boolean":
+        kind = "`true` or `false` (also `yes`/`no`, `1`/`0`)"
+    if kind is None:
+        kind = "text"
+        if "pattern" in schema:
+            kind += f" matching `{schema['pattern']}`"
+        elif "maxLength" in schema:
+            kind += f", {schema.get('minLength', 0)} to {schema['maxLength']} characters"
+    return kind
+
+
+def column_docs() -> list[tuple[str, bool, str, str]]:
+    """(column, required, type and format, description) of each import column, template order."""
+    properties = PersonCreate.model_json_schema()["properties"]
+    docs = []
+    for name in TEMPLATE_COLUMNS:
+        info = PersonCreate.model_fields[name]
+        default = "" if info.is_required() or info.default is None else f" Empty: `{_plain(info.default)}`."
+        notes = (info.description or "") + default
+        docs.append((name, name in REQUIRED_COLUMNS, _kind(properties[name]), notes))
+    return docs
+
+
+def _plain(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def import_description() -> str:
+    """The import operation's description: the rules of the file and a table of its columns."""
+    rows = "\n".join(
+        f"| `{name}` | {'yes' if required else 'no'} | {kind} | {text.strip()} |"
+        for name, required, kind, text in column_docs()
+    )
+    return (
+        "A CSV file (UTF-8, with or without a BOM; `,` or `;` between cells), sent as the body "
+        "(`text/csv`) or as the `file` field of a `multipart/form-data` form. The first line names "
+        "the columns, in any order; unknown or repeated columns are refused. An empty cell takes the "
+        "default. All rows or none: any error answers 422 with every error as `{row, column, "
+        "message}` (the header is row 1) and writes nothing; `dry_run=true` only checks. The NIK "
+        "rules are those of `POST /persons` (16 digits, a known province, a real birth date, a "
+        "serial other than 0000), and a NIK already registered or repeated in the file is an error. "
+        "`GET /persons/import/template.csv` is a file with every column and one example row.\n\n"
+        "| column | required | type and format | notes |\n| --- | --- | --- | --- |\n" + rows
+    )
+
+
+def template() -> str:
+    """The import template: every column, and one synthetic example row."""
+    return "\ufeff" + _line(TEMPLATE_COLUMNS) + _line(TEMPLATE_ROW[name] for name in TEMPLATE_COLUMNS)
+
+
 # -- export ---------------------------------------------------------------------------------------
 
 

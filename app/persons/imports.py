@@ -30,7 +30,7 @@ from app.errors import AppError, Conflict, InvalidInput
 from app.ids import uuid7
 from app.persons import csv_io
 from app.persons.models import Person, PersonChange
-from app.persons.schemas import ImportReport
+from app.persons.schemas import ImportedPerson, ImportReport
 from app.persons.service import allocate_registration
 from app.regions.models import Region
 from app.security import crypto
@@ -39,6 +39,7 @@ from app.sites import service as site_service
 from app.sites.models import Site
 
 MAX_REPORTED_ERRORS = 1000
+MAX_LISTED_PERSONS = 10_000  # the report's ids and numbers: enough for a site, bounded for a bulk load
 CHUNK_ROWS = 5000  # rows checked against the registry and written at a time: bounds the memory
 SLICE_ROWS = 100  # rows read and prepared between two chances for the event loop to run
 # The audit event of an import lists the persons it created; a large import gets one event per
@@ -112,7 +113,14 @@ async def run_import(
     if not run.records:
         raise ImportRejected([csv_io.RowError(1, None, "the file has no rows")], 0)
     await run.finish()
-    return ImportReport(dry_run=dry_run, rows=run.records, created=run.created, errors=[])
+    return ImportReport(
+        dry_run=dry_run,
+        rows=run.records,
+        created=run.created,
+        persons=run.listed,
+        persons_truncated=run.created > len(run.listed),
+        errors=[],
+    )
 
 
 class _Import:
@@ -132,6 +140,7 @@ class _Import:
         self.first_seq: int | None = None
         self.line_of_seq = array("I")  # file line of each row written, by registration_seq
         self.audit_ids: list[uuid.UUID] = []
+        self.listed: list[ImportedPerson] = []  # the report's first MAX_LISTED_PERSONS
         self.ids = _Ids()
         self.writer: asyncio.Task[None] | None = None  # the batch being written
 
@@ -245,6 +254,11 @@ class _Import:
         except IntegrityError as exc:  # a NIK registered by someone else since the check
             raise ImportConflict() from exc
         self.created += len(persons)
+        room = MAX_LISTED_PERSONS - len(self.listed)
+        self.listed += [
+            ImportedPerson(row=line, id=person[0], registration_number=person[-1])
+            for (line, _), person in zip(chunk.rows[:room], persons[:room], strict=True)
+        ]
         self.audit_ids += [person[0] for person in persons]
         while len(self.audit_ids) >= AUDIT_IDS_PER_EVENT:
             await self._audit(self.audit_ids[:AUDIT_IDS_PER_EVENT])

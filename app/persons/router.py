@@ -6,11 +6,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.datastructures import UploadFile
 
 from app.audit.schemas import AuditEventRead
 from app.bulk import service as bulk
 from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
+from app.errors import InvalidInput
 from app.idempotency.deps import IdempotencyDep
 from app.pagination import Page, PageDep
 from app.persons import csv_io, presenter, service
@@ -169,16 +171,50 @@ async def _read_upload(request: Request) -> bytes:
     return bytes(body)
 
 
+async def _read_csv(request: Request) -> bytes:
+    """The file of an import: the body itself (`text/csv`), or a form's `file` field."""
+    raw = await _read_upload(request)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return raw
+
+    async def replay() -> dict[str, Any]:  # the body read (and size-checked) above, once more
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async with Request(request.scope, replay).form(max_files=1, max_fields=0) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput([(("body", "file"), "a multipart import needs the CSV in the field `file`")])
+        return await upload.read()
+
+
+IMPORT_BODY = {
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "title": "PersonImportForm",
+                "properties": {"file": {"type": "string", "format": "binary", "description": "The CSV."}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
+
 @router.post(
     "/import",
     response_model=ImportReport,
     max_body_size=_NO_ROUTE_LIMIT,
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
-    },
+    description=csv_io.import_description(),
+    openapi_extra={"requestBody": IMPORT_BODY},
     responses={
         413: {"description": "The file is over the upload limit (`max_upload_bytes`)."},
-        422: {"description": "Every error as {row, column, message}; nothing was written."},
+        422: {
+            "description": "Every error as `{row, column, message}` (row 1 is the header), up to "
+            "1000, with `error_count`; nothing was written.",
+        },
     },
 )
 async def import_csv(
@@ -189,10 +225,21 @@ async def import_csv(
     dry_run: bool = False,
 ) -> ImportReport:
     """Import persons from CSV (UTF-8, `,` or `;`): all rows or none; `dry_run=true` only validates."""
-    raw = await _read_upload(request)
+    raw = await _read_csv(request)
     if bulk.touches_nik(raw):
         bulk.require_purpose(actor, "An import with NIK")
     return await import_service.run_import(session, actor, site_id, raw, dry_run=dry_run)
+
+
+@router.get(
+    "/import/template.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "Every import column, one example row."}},
+)
+async def import_template(actor: Permitted("persons:bulk")) -> Response:
+    """A CSV to fill in for `POST /persons/import`: the columns, and one synthetic example row."""
+    headers = {"Content-Disposition": 'attachment; filename="persons-import-template.csv"'}
+    return Response(csv_io.template(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/{person_id}", response_model=AnyPersonRead)

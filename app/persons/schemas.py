@@ -38,22 +38,27 @@ Reason = Annotated[Text, StringConstraints(min_length=1, max_length=500)]
 
 
 class _PersonFields(RequestBody):
-    alias: Alias | None = None
+    alias: Alias | None = Field(default=None, description="The name used at the site.")
     sex: Sex | None = None
-    birth_date: BirthDate | None = None
+    birth_date: BirthDate | None = Field(default=None, description="Not in the future.")
     nik: Nik | None = Field(default=None, description="16 digits; stored encrypted.")
     kk_number: KkNumber | None = Field(default=None, description="16 digits; stored encrypted.")
     phone: Phone | None = None
     domicile_address: ShortText | None = None
-    origin_region_code: RegionCode | None = Field(default=None, description="Regency/city of origin.")
+    origin_region_code: RegionCode | None = Field(
+        default=None, description="Regency/city of origin, Kemendagri code (`53.71` or `5371`)."
+    )
     domicile_region_code: RegionCode | None = Field(
-        default=None, description="Regency/city on the KTP/KK address: decides city residency."
+        default=None,
+        description="Regency/city on the KTP/KK address (`53.71` or `5371`): decides city residency.",
     )
     identity_document: IdentityDocument | None = None
-    identity_verified: bool | None = None
-    legal_basis: LegalBasis | None = None
+    identity_verified: bool | None = Field(default=None, description="The identity document was checked.")
+    legal_basis: LegalBasis | None = Field(default=None, description="Why the record may be kept (UU PDP).")
     # Aware only: a consent time without an offset names no instant (and the database refuses it).
-    consent_at: AwareDatetime | None = None
+    consent_at: AwareDatetime | None = Field(
+        default=None, description="With its offset, e.g. `2018-10-30T10:00:00+08:00`; needed for consent."
+    )
     notes: Notes | None = None
 
 
@@ -199,10 +204,21 @@ class ImportError_(ResponseBody):
     message: str
 
 
+class ImportedPerson(ResponseBody):
+    row: int = Field(description="The line of the file the person was read from (the header is line 1).")
+    id: uuid.UUID
+    registration_number: str
+
+
 class ImportReport(ResponseBody):
     dry_run: bool
     rows: int
     created: int
+    persons: list[ImportedPerson] = Field(
+        default_factory=list,
+        description="The persons created, in file order (none on a dry run); the first 10,000.",
+    )
+    persons_truncated: bool = Field(default=False, description="More were created than `persons` lists.")
     errors: list[ImportError_]
 
 

@@ -34,6 +34,8 @@ POLICY: dict[str, frozenset[Role]] = {
     # Partners read only their agency's meetings, and change only their own participation and
     # the status of their own action items: the meetings service enforces both in its queries.
     "meetings:read": ALL,
+    # Everyone who reads meetings may subscribe a calendar app to them (users only, not clients).
+    "calendar_feeds:manage": ALL,
     "meetings:write": STAFF,
     "meetings:participate": frozenset({Role.admin, Role.officer, Role.partner}),
     "persons:read": frozenset({Role.admin, Role.officer, Role.partner, Role.auditor}),
@@ -81,6 +83,9 @@ PUBLIC_OPERATIONS = frozenset(
         ("POST", "/api/v1/auth/authorize"),
         ("POST", "/api/v1/auth/mfa/enrolment"),
         ("POST", "/api/v1/auth/mfa/enrolment/confirm"),
+        # The calendar feed is authenticated by the secret token in its URL (calendar apps send
+        # no Authorization header): app/calendars/service.py checks it, and the user's role.
+        ("GET", "/api/v1/calendar-feeds/{token}/meetings.ics"),
     }
 )
 

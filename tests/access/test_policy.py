@@ -52,6 +52,7 @@ async def test_every_api_operation_requires_a_permission_unless_public(app):
 async def test_public_operations_exist_and_carry_no_permission(app):
     by_operation = {(method, path): dependant for method, path, dependant in _operations(app)}
     assert ("POST", "/api/v1/auth/token") in PUBLIC_OPERATIONS
+    assert ("GET", "/api/v1/calendar-feeds/{token}/meetings.ics") in PUBLIC_OPERATIONS
     for operation in PUBLIC_OPERATIONS:
         assert operation in by_operation, f"stale public operation {operation}"
         assert list(_permissions(by_operation[operation])) == []

@@ -40,7 +40,7 @@ async def test_reconciliation_against_previous_round(client, callers):
     )
     assert report.status_code == 200, report.text
     body = report.json()
-    assert body["previous_census_id"] == initial["id"]
+    assert (body["previous_census_id"], body["first_round"]) == (initial["id"], False)
     assert body["still_present"] == [stays]
     assert body["missing"] == [leaves]
     assert body["new"] == [arrives]
@@ -59,8 +59,10 @@ async def test_first_round_has_no_previous(client, callers):
     report = await client.get(
         f"/api/v1/sites/{site['id']}/censuses/{initial['id']}/reconciliation", headers=callers.officer.headers
     )
-    assert report.json()["previous_census_id"] is None
-    assert report.json()["new"] == [person["id"]]
+    body = report.json()
+    assert (body["previous_census_id"], body["first_round"]) == (None, True)
+    # The baseline: everyone present is new, nobody is still present or missing.
+    assert (body["new"], body["still_present"], body["missing"]) == ([person["id"]], [], [])
 
 
 async def test_person_of_another_site_is_422_and_nothing_recorded(client, callers):

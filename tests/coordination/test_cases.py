@@ -216,9 +216,20 @@ async def test_correspondence_is_recorded_listed_and_corrected(client, callers):
         "subject": "Koordinasi pemulangan warga asal Alor",
         "summary": "Permohonan penjemputan di Kupang.",
     }
+    incoming_first = await client.post(
+        url,
+        json={**letter, "direction": "incoming", "reference_number": None},
+        headers=callers.officer.headers,
+    )
+    assert incoming_first.status_code == 201
+    case_url = f"{BASE}/{case['id']}"
+    assert (await client.get(case_url, headers=callers.officer.headers)).json()["status"] == "open"
     created = await client.post(url, json=letter, headers=callers.officer.headers)
     assert created.status_code == 201, created.text
     item = created.json()
+    # The outgoing letter moves the open case to contacted, as the README's diagram says.
+    contacted = await client.get(case_url, headers=callers.officer.headers)
+    assert (contacted.json()["status"], contacted.json()["version"]) == ("contacted", case["version"] + 1)
     assert created.headers["location"] == f"{url}/{item['id']}"
     reply = await client.post(
         url,
@@ -232,7 +243,7 @@ async def test_correspondence_is_recorded_listed_and_corrected(client, callers):
     )
     assert reply.status_code == 201
     listing = (await client.get(url, headers=callers.officer.headers)).json()
-    assert [i["subject"] for i in listing["items"]] == [letter["subject"], "Siap menjemput"]
+    assert [i["subject"] for i in listing["items"]] == [letter["subject"]] * 2 + ["Siap menjemput"]
 
     for bad in (
         {**letter, "channel": "fax"},

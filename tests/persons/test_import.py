@@ -47,8 +47,14 @@ async def test_good_file_is_imported(client, callers, delimiter, bom):
     site = await make_site(client, callers)
     response = await post_csv(client, callers, site["id"], _csv(GOOD_ROWS, delimiter, bom))
     assert response.status_code == 200, response.text
-    assert response.json() == {"dry_run": False, "rows": 2, "created": 2, "errors": []}
+    report = response.json()
+    assert (report["dry_run"], report["rows"], report["created"], report["errors"]) == (False, 2, 2, [])
     persons = {p["full_name"]: p for p in await _listed(client, callers)}
+    # The report lists who was created, in file order, by id and registration number.
+    assert report["persons"] == [
+        {"row": row, "id": persons[name]["id"], "registration_number": persons[name]["registration_number"]}
+        for row, name in ((2, "Warga Uji Impor Satu"), (3, "Warga Uji Impor Dua"))
+    ]
     assert set(persons) == {"Warga Uji Impor Satu", "Warga Uji Impor Dua"}
     one, two = persons["Warga Uji Impor Satu"], persons["Warga Uji Impor Dua"]
     assert (one["nik"], one["sex"], one["birth_date"]) == (NIK_A, "female", "1995-04-12")
@@ -111,7 +117,14 @@ async def test_dry_run_validates_and_writes_nothing(client, callers, session):
     site = await make_site(client, callers)
     response = await post_csv(client, callers, site["id"], _csv(GOOD_ROWS), dry_run="true")
     assert response.status_code == 200, response.text
-    assert response.json() == {"dry_run": True, "rows": 2, "created": 0, "errors": []}
+    assert response.json() == {
+        "dry_run": True,
+        "rows": 2,
+        "created": 0,
+        "persons": [],
+        "persons_truncated": False,
+        "errors": [],
+    }
     assert await person_count(session) == 0
     bad = await post_csv(client, callers, site["id"], _csv([*GOOD_ROWS, GOOD_ROWS[1]]), dry_run="true")
     assert [(e["row"], e["column"]) for e in assert_problem(bad, 422)["errors"]] == [(4, "nik")]

@@ -53,8 +53,15 @@ async def test_rows_in_several_batches_are_written_in_file_order(client, callers
     site = await make_site(client, callers)
     response = await post_csv(client, callers, site["id"], _csv(_good(7)))
     assert response.status_code == 200, response.text
-    assert response.json() == {"dry_run": False, "rows": 7, "created": 7, "errors": []}
+    report = response.json()
+    assert (report["rows"], report["created"], report["errors"]) == (7, 7, [])
+    assert report["persons_truncated"] is False
     persons = await _persons(session)
+    # The report names each created person: its line in the file, id and registration number.
+    assert report["persons"] == [
+        {"row": n + 2, "id": str(p.id), "registration_number": p.registration_number}
+        for n, p in enumerate(persons)
+    ]
     # Ids increase in file order, and so do the registration numbers.
     assert [p.full_name for p in persons] == [f"Warga Uji Batch {n:02d}" for n in range(7)]
     assert [p.registration_number for p in persons] == [f"KD-{n:04d}" for n in range(1, 8)]

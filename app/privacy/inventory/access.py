@@ -73,6 +73,18 @@ TABLES: dict[str, TableEntry] = {
             "expires_at": plain(INTERNAL),
         },
     ),
+    "calendar_feeds": TableEntry(
+        "Calendar feed URLs of users, the token stored as a digest.",
+        columns=ID
+        | {
+            "user_id": staff(NOBODY, note="shown to the feed's user and to admins"),
+            "agency_id": plain(NOBODY),
+            "name": plain(NOBODY, note="the user's own label for the feed"),
+            "token_digest": secret(),
+            "created_at": plain(NOBODY),
+            "revoked_at": plain(NOBODY),
+        },
+    ),
     "read_volumes": TableEntry(
         "How many persons each account read per hour, to flag bulk reading.",
         columns={"actor_id": plain(NOBODY), "hour": plain(NOBODY), "count": plain(NOBODY)},
