@@ -221,6 +221,12 @@ _body(
     "City residents with a checked identity",
     {"domicile_region_code": "53.71", "identity_verified": True},
 )
+_body(
+    "POST",
+    "/export-requests",
+    "The site's persons with plain NIK, for the region-of-origin letters (X-Purpose: legal_obligation)",
+    {"site_id": ref("site")},
+)
 _body("PATCH", "/persons/{person_id}", "Correct the alias", {"alias": "Contoh-02b"})
 _body(
     "POST",

@@ -25,6 +25,9 @@ WITHOUT_EXAMPLES_YET = {
     ("POST", f"{API}/auth/mfa/enrolment/confirm"),
 }
 
+# Bulk access to NIK names its purpose (app/bulk).
+PURPOSE = {"X-Purpose": "legal_obligation"}
+
 
 class Story:
     """The document's examples, sent one operation at a time; remembers what was created and sent."""
@@ -173,10 +176,11 @@ async def test_every_request_body_example_is_accepted(app, client, callers, monk
     person = {"person_id": "person"}
     await story.send("POST", "/persons", save="person")
     report = await story.send(
-        "POST", "/persons/import", media="text/csv", query={"site_id": story.ids["site"]}
+        "POST", "/persons/import", media="text/csv", query={"site_id": story.ids["site"]}, headers=PURPOSE
     )
     story.ids["imported_person"] = report.json()["persons"][0]["id"]
     await story.send("POST", "/persons/search")
+    await story.send("POST", "/export-requests", headers=PURPOSE)
     await story.send("PATCH", "/persons/{person_id}", person)
     await story.send("POST", "/persons/{person_id}/status-changes", person)
     await story.send("POST", "/persons/{person_id}/status-changes", {"person_id": "imported_person"})

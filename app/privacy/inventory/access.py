@@ -43,7 +43,60 @@ TABLES: dict[str, TableEntry] = {
             "created_at": plain(NOBODY),
             "expires_at": plain(NOBODY),
             "revoked_at": plain(NOBODY),
+            "session_id": plain(NOBODY),
         },
+    ),
+    "auth_sessions": TableEntry(
+        "Signed-in browser sessions, for their timeouts and for signing out.",
+        columns=ID
+        | {
+            "user_id": plain(NOBODY, note="shown to the session's own user"),
+            "client_id": plain(NOBODY),
+            "created_at": plain(NOBODY),
+            "last_refreshed_at": plain(NOBODY),
+            "idle_expires_at": plain(NOBODY),
+            "absolute_expires_at": plain(NOBODY),
+            "revoked_at": plain(NOBODY),
+            "revoked_reason": plain(NOBODY),
+        },
+    ),
+    "refresh_tokens": TableEntry(
+        "Rotating refresh tokens of sessions, stored as digests.",
+        columns=ID
+        | {
+            "session_id": plain(NOBODY),
+            "token_digest": secret(),
+            "created_at": plain(NOBODY),
+            "used_at": plain(NOBODY),
+        },
+    ),
+    "authorization_codes": TableEntry(
+        "Single-use codes of the authorization-code flow, stored as digests.",
+        columns=ID
+        | {
+            "code_digest": secret(),
+            "user_id": plain(NOBODY),
+            "client_id": plain(NOBODY),
+            "redirect_uri": plain(NOBODY),
+            "code_challenge": secret(note="the PKCE challenge, a digest of the frontend's verifier"),
+            "expires_at": plain(NOBODY),
+            "used_at": plain(NOBODY),
+            "session_id": plain(NOBODY),
+        },
+    ),
+    "mfa_factors": TableEntry(
+        "Staff's second factors (TOTP), the secret encrypted.",
+        columns={
+            "user_id": plain(NOBODY),
+            "secret_ciphertext": secret(note="AES-GCM under the data key"),
+            "created_at": plain(NOBODY),
+            "confirmed_at": plain(NOBODY),
+            "last_used_step": plain(NOBODY),
+        },
+    ),
+    "mfa_recovery_codes": TableEntry(
+        "Recovery codes of a second factor, stored as digests, each usable once.",
+        columns=ID | {"user_id": plain(NOBODY), "code_digest": secret(), "used_at": plain(NOBODY)},
     ),
     "login_throttles": TableEntry(
         "Sign-in attempts per account and per address, for throttling with backoff.",
