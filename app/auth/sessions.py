@@ -17,7 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
+from app.agencies.models import Agency
 from app.audit import service as audit
+from app.auth import revocation
 from app.auth.errors import InvalidGrant
 from app.auth.models import AccessToken
 from app.auth.signin_models import AuthSession, RefreshToken
@@ -81,15 +83,16 @@ async def refresh(session: AsyncSession, refresh_token: str, client_id: str) -> 
     now = clock.now()
     row = (
         await session.execute(
-            select(RefreshToken, AuthSession, User)
+            select(RefreshToken, AuthSession, User, Agency.active, Agency.tokens_valid_after)
             .join(AuthSession, AuthSession.id == RefreshToken.session_id)
             .join(User, User.id == AuthSession.user_id)
+            .outerjoin(Agency, Agency.id == User.agency_id)
             .where(RefreshToken.token_digest == token_digest(refresh_token))
         )
     ).first()
     if row is None:
         raise InvalidGrant()
-    token, auth_session, user = row
+    token, auth_session, user, agency_active, agency_epoch = row
     if client_id != auth_session.client_id:
         raise InvalidGrant()
     if token.used_at is not None or not await _mark_used(session, token.id, now):
@@ -98,7 +101,10 @@ async def refresh(session: AsyncSession, refresh_token: str, client_id: str) -> 
         owner = Actor("user", user.id, Role(user.role), user.agency_id, token_id=uuid.UUID(int=0))
         raise InvalidGrant(durable=[partial(_revoke_reused, session_id=auth_session.id, owner=owner)])
     live = auth_session.revoked_at is None and now < auth_session.idle_expires_at
-    if not (live and now < auth_session.absolute_expires_at and user.active):
+    if not (live and now < auth_session.absolute_expires_at and user.active and agency_active is not False):
+        raise InvalidGrant()
+    # A deactivation revokes for good: a session begun before the user's or agency's epoch ends.
+    if not revocation.issued_after(auth_session.created_at, user.tokens_valid_after, agency_epoch):
         raise InvalidGrant()
     auth_session.last_refreshed_at = now
     idle = now + timedelta(minutes=get_settings().session_idle_minutes)

@@ -145,3 +145,18 @@ async def test_api_clients_have_no_sessions(client, session):
     token = (await client_grant(client, api.client_id, secret)).json()["access_token"]
     response = await client.get("/api/v1/me/sessions", headers=bearer(token))
     assert response.status_code == 200 and response.json() == []
+
+
+async def test_a_session_begun_before_an_agency_was_deactivated_cannot_be_refreshed(client, session, callers):
+    """A refresh token outlives its access token: reactivating the agency must not revive it."""
+    from tests.access.test_throttle import _patch_agency
+
+    agency = callers.agency_a
+    partner = await password_user(session, Role.partner, agency_id=agency.id)
+    signed_in = await browser_sign_in(client, partner.username)
+    assert (await _patch_agency(client, callers.officer.token, agency.id, active=False)).status_code == 200
+    assert (await refresh(client, signed_in["refresh_token"])).status_code == 400
+    assert (await _patch_agency(client, callers.admin.token, agency.id, active=True)).status_code == 200
+    assert (await refresh(client, signed_in["refresh_token"])).status_code == 400
+    fresh = await browser_sign_in(client, partner.username)
+    assert (await refresh(client, fresh["refresh_token"])).status_code == 200
