@@ -39,6 +39,7 @@ from sqlalchemy import event, text  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import create_engine, create_sessionmaker  # noqa: E402
 from app.main import create_app  # noqa: E402
+from tests.ledger import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown  # noqa: E402, F401
 from tests.postgres import postgres_server_url  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -47,15 +47,25 @@ def _roles_by_header(callers: Any) -> dict[str, str]:
     }
 
 
-_reported = False
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist, a worker hands its counts to the controller (`pytest_testnodedown`)."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["ledger"] = {"requests": dict(REQUESTS_BY_ROLE), "figures": dict(FIGURES)}
 
 
-def report(terminalreporter: pytest.TerminalReporter) -> None:
-    """The figures, once per run (the security and the privacy folder both ask)."""
-    global _reported  # noqa: PLW0603 - one summary per run, whichever folder's hook comes first
-    if _reported or not (REQUESTS_BY_ROLE or FIGURES):
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:  # noqa: ARG001 - xdist's hook signature
+    counts = getattr(node, "workeroutput", {}).get("ledger", {})
+    REQUESTS_BY_ROLE.update(counts.get("requests", {}))
+    FIGURES.update(counts.get("figures", {}))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures of the run (workers' included)."""
+    if not (REQUESTS_BY_ROLE or FIGURES) or hasattr(terminalreporter.config, "workeroutput"):
         return
-    _reported = True
     counts = ", ".join(f"{role} {n}" for role, n in REQUESTS_BY_ROLE.most_common())
     terminalreporter.write_line(f"adversarial requests by role: {counts} (total {REQUESTS_BY_ROLE.total()})")
-    terminalreporter.write_line("checked: " + ", ".join(f"{name} {n}" for name, n in FIGURES.items()))
+    if FIGURES:
+        terminalreporter.write_line("checked: " + ", ".join(f"{name} {n}" for name, n in FIGURES.items()))
