@@ -22,6 +22,7 @@ Schema = dict[str, Any]
 
 COMPONENTS = "#/components/schemas/"
 SECURITY_SCHEME = "OAuth2"
+SIGN_IN_PREFIX = "/api/v1/auth/"
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a URL, not a secret
 
 # One name per set of values that FastAPI writes inline (Literal fields and parameters); a set
@@ -328,6 +329,8 @@ def _error_statuses(path: str, method: str, operation: Schema) -> set[int]:
         statuses |= {412, 428}
     if path == TOKEN_URL:
         statuses |= {400, 429}
+    if path.startswith(SIGN_IN_PREFIX):
+        statuses |= {401, 429}  # a refused sign-in; throttled (app/auth/throttle.py)
     return statuses
 
 

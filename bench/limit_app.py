@@ -51,6 +51,10 @@ OWNER_SQL = (
     " AND access_tokens.expires_at > $2::TIMESTAMP WITH TIME ZONE"
     " AND (users.id IS NOT NULL AND users.active OR api_clients.id IS NOT NULL AND api_clients.active)"
     " AND (agencies.id IS NULL OR agencies.active)"
+    " AND (users.tokens_valid_after IS NULL OR access_tokens.created_at > users.tokens_valid_after)"
+    " AND (api_clients.tokens_valid_after IS NULL"
+    " OR access_tokens.created_at > api_clients.tokens_valid_after)"
+    " AND (agencies.tokens_valid_after IS NULL OR access_tokens.created_at > agencies.tokens_valid_after)"
 )
 PERSON_COLUMNS = (
     "SELECT persons.site_id, persons.registration_seq, persons.registration_number, persons.full_name,"

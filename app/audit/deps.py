@@ -12,11 +12,12 @@ from app.security.principal import Actor
 async def record_denial(session: AsyncSession, request: Request, error: AppError) -> None:
     """Append the event of a denied attempt (401, 403, or 404 on an object).
 
-    A 401 without a valid identity is only counted (`count_anonymous_denial`): anyone can send
-    those as fast as they like, and a row each would bury the denials of real callers.
+    A denial without a valid identity (a 401, a calendar feed's unknown token) is only counted
+    (`count_anonymous_denial`): anyone can send those as fast as they like, and a row each would
+    bury the denials of real callers.
     """
     actor: Actor | None = getattr(request.state, "actor", None)
-    if actor is None and error.status == 401:
+    if actor is None:
         settings = request.app.state.settings
         await audit.count_anonymous_denial(
             session, getattr(request.state, "client_ip", None), settings.audit_denial_bucket_seconds

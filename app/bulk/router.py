@@ -16,7 +16,7 @@ router = APIRouter(prefix="/export-requests", tags=["persons"])
 __all__ = ["flags", "router"]  # flags: registered with the volume counter when the app is built
 
 
-@router.post("", status_code=201, response_model=ExportRequestRead)
+@router.post("", status_code=201, response_model=ExportRequestRead, responses=service.PURPOSE_RESPONSES)
 async def create_export_request(
     request: Request, body: ExportRequestCreate, session: SessionDep, actor: Permitted("persons:bulk")
 ) -> ExportRequestRead:
@@ -42,7 +42,12 @@ async def approve_export_request(
 
 
 @router.get(
-    "/{request_id}/download", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}}
+    "/{request_id}/download",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}},
+        409: {"description": "Not approved, expired, or downloaded already."},
+    },
 )
 async def download_export(
     request: Request, request_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:bulk")

@@ -32,6 +32,12 @@ class PurposeRequired(AppError):
         super().__init__(f"{what} touches NIK: name its purpose in {PURPOSE_HEADER} ({PURPOSE_CODES}).")
 
 
+# What an operation that may touch NIK in bulk declares in the document, beside the conventions'.
+PURPOSE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    PurposeRequired.status: {"description": f"Bulk access to NIK names its purpose in {PURPOSE_HEADER}."}
+}
+
+
 class ApprovalRequired(Forbidden):
     slug, title = "approval-required", "Second approval required"
 

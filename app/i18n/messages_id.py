@@ -89,6 +89,16 @@ TITLES = {
     "No agency": "Tidak terhubung dengan lembaga",
     "Metrics token required": "Token metrik diperlukan",
     "Site code taken": "Kode lokasi sudah dipakai",
+    "Invalid grant": "Grant tidak valid",
+    "Unknown client or redirect URI": "Klien atau URI pengalihan tidak dikenal",
+    "Second factor already enrolled": "Faktor kedua sudah terdaftar",
+    "No enrolment to confirm": "Tidak ada pendaftaran untuk dikonfirmasi",
+    "Session not found": "Sesi tidak ditemukan",
+    "Purpose required": "Tujuan akses diperlukan",
+    "Second approval required": "Persetujuan kedua diperlukan",
+    "Export request not found": "Permintaan ekspor tidak ditemukan",
+    "Export request not available": "Permintaan ekspor tidak tersedia",
+    "Reads paused": "Pembacaan data dijeda",
 }
 
 # Details: the first argument (or `detail=`) of the errors, and the fixed details of app/errors.py.
@@ -129,9 +139,24 @@ DETAILS = {
     "Too many failed sign-ins; retry in {} seconds.": (
         "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam {0} detik."
     ),
-    "grant_type must be password or client_credentials.": (
-        "grant_type harus berupa password atau client_credentials."
+    "grant_type must be authorization_code, refresh_token, client_credentials or password.": (
+        "grant_type harus berupa authorization_code, refresh_token, client_credentials, atau password."
     ),
+    "The grant is not valid.": "Grant yang diberikan tidak valid.",
+    "client_id is not registered, or redirect_uri is not one of its redirect URIs.": (
+        "client_id tidak terdaftar, atau redirect_uri bukan salah satu URI pengalihan yang terdaftar untuknya."
+    ),
+    "code_challenge_method must be S256.": "code_challenge_method harus S256.",
+    "code_challenge must be 43 characters of base64url (S256).": (
+        "code_challenge harus terdiri atas 43 karakter base64url (S256)."
+    ),
+    "code, code_verifier, client_id and redirect_uri are required.": (
+        "code, code_verifier, client_id, dan redirect_uri wajib diisi."
+    ),
+    "A second factor is enrolled; an admin can reset it.": (
+        "Faktor kedua sudah terdaftar; administrator dapat mengatur ulang faktor tersebut."
+    ),
+    "Start an enrolment first.": "Mulailah pendaftaran terlebih dahulu.",
     "This username is taken.": "Nama pengguna ini sudah dipakai.",
     "This is the last active administrator.": "Ini adalah administrator aktif terakhir.",
     "API clients have secrets, not passwords; ask an admin to rotate it.": (
@@ -145,6 +170,7 @@ DETAILS = {
         "Lembaga ini masih dirujuk oleh data lain; nonaktifkan lembaga ini sebagai gantinya."
     ),
     "The agency is inactive; reactivate it first.": "Lembaga tidak aktif; aktifkan kembali terlebih dahulu.",
+    "Only an administrator may reactivate an agency.": "Hanya administrator yang boleh mengaktifkan kembali lembaga.",
     "No region has this code.": "Tidak ada wilayah dengan kode ini.",
     "A site with this code exists.": "Lokasi dengan kode ini sudah ada.",
     "This site already has a census round of that name.": (
@@ -272,6 +298,32 @@ DETAILS = {
         "Kirimkan token metrik sebagai `Authorization: Bearer <token>`."
     ),
     "A site with code {} exists and is not the demo's.": "Lokasi dengan kode {0} sudah ada dan bukan lokasi demo.",
+    "There is no such problem type; GET /problems lists them.": (
+        "Jenis masalah tersebut tidak ada; daftarnya tersedia di GET /problems."
+    ),
+    # bulk access that touches NIK
+    "{} touches NIK: name its purpose in {} ({}).": (
+        "{0} melibatkan NIK: sebutkan kode tujuan akses pada header {1} ({2})."
+    ),
+    "An export with plain NIK needs a second staff approval: POST /api/v1/export-requests, have another officer or admin approve it, then download it once.": (
+        "Ekspor dengan NIK lengkap memerlukan persetujuan kedua dari petugas: kirim POST "
+        "/api/v1/export-requests, mintalah officer atau administrator lain untuk menyetujuinya, lalu "
+        "unduh ekspor tersebut satu kali."
+    ),
+    "The approval must come from another staff member.": "Persetujuan harus diberikan oleh petugas lain.",
+    "Only a pending, unexpired request can be approved.": (
+        "Hanya permintaan yang masih menunggu dan belum kedaluwarsa yang dapat disetujui."
+    ),
+    "The export is not approved, expired, or was downloaded already.": (
+        "Ekspor belum disetujui, sudah kedaluwarsa, atau sudah pernah diunduh."
+    ),
+    "This account read more persons this hour than allowed; reads resume next hour.": (
+        "Akun ini telah membaca data orang melebihi batas yang diizinkan dalam jam ini; pembacaan "
+        "dapat dilanjutkan pada jam berikutnya."
+    ),
+    # ValueErrors of programming errors the scan reads too (they end in a 500, not in a 422)
+    "naive datetime": "tanggal-waktu tanpa zona waktu",
+    "start_epoch needs an owner": "start_epoch memerlukan pemilik",
 }
 
 # Messages about one field (`errors[].msg` of a 422): InvalidInput, validators, the CSV import.
@@ -279,6 +331,7 @@ FIELDS = {
     "may not be null": "tidak boleh bernilai null",
     "is required": "wajib diisi",
     "does not match": "tidak cocok",
+    "the code is not valid": "kode tidak valid",
     "invalid cursor": "kursor tidak valid",
     "may not be in the future": "tidak boleh berada di masa mendatang",
     "must not contain control characters": "tidak boleh mengandung karakter kontrol",
@@ -404,6 +457,9 @@ VALUES = {
     "none": "tidak ada",
     "province": "provinsi",
     "regency": "kabupaten/kota",
+    # what a bulk access that touches NIK is, in "{} touches NIK: ..."
+    "An export with plain NIK": "Ekspor dengan NIK lengkap",
+    "An import with NIK": "Impor dengan NIK",
 }
 
 # Messages of FastAPI and Starlette themselves (body parsing, multipart forms of the token route).

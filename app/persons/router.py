@@ -127,7 +127,11 @@ async def create_person(
     return await idem.created(view, f"/api/v1/persons/{person.id}", person.version)
 
 
-@router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}} | bulk.PURPOSE_RESPONSES,
+)
 async def export_csv(
     request: Request,
     session: SessionDep,
@@ -137,11 +141,9 @@ async def export_csv(
         bool, Query(description="Plain NIK and KK number: X-Purpose, and approval.")
     ] = False,
 ):
-    """The registry as CSV (streamed; restricted left out; formula cells escaped; NIK masked). Audited.
-
-    With `include_nik=true` it needs an X-Purpose code and, by setting, goes through
-    POST /api/v1/export-requests for a second staff approval instead.
-    """
+    """The registry as CSV (streamed; restricted left out; formula cells escaped; NIK masked). Audited."""
+    # With `include_nik=true` it needs an X-Purpose code and, by setting, goes through
+    # POST /api/v1/export-requests for a second staff approval instead (the parameter says so).
     reason = bulk.check_direct_export(actor, request.app.state.settings) if include_nik else None
     ids = await service.export_ids(session, actor, filters, reason=reason)
     return StreamingResponse(
@@ -209,7 +211,8 @@ IMPORT_BODY = {
     max_body_size=_NO_ROUTE_LIMIT,
     description=csv_io.import_description(),
     openapi_extra={"requestBody": IMPORT_BODY},
-    responses={
+    responses=bulk.PURPOSE_RESPONSES
+    | {
         413: {"description": "The file is over the upload limit (`max_upload_bytes`)."},
         422: {
             "description": "Every error as `{row, column, message}` (row 1 is the header), up to "

@@ -28,6 +28,14 @@ COMPUTED = {
     "app/change_requests/service.py": {"error['msg']", "e['msg']"},  # and region checks' (scanned)
     "app/eligibility/schemas.py": {"str(exc)", "msg"},  # Fact.check's ValueErrors; fail() messages
     "app/webhooks/service.py": {"str(exc)"},  # TargetRefused, a ValueError: scanned
+    "app/auth/errors.py": {"detail"},  # PkceRequired: the literals of its callers are scanned
+    "app/auth/throttle.py": {"None", "1", "max(1, math.ceil(blocked_until - now))"},  # seconds, a number
+    # SignInRefused's page: the HTML sign-in form (already bilingual), not a problem; its detail is
+    # InvalidCredentials' (scanned)
+    "app/auth/signin_router.py": {
+        "_form(checked, 'Nama pengguna, kata sandi atau kode salah. / Invalid credentials.')"
+    },
+    "app/bulk/service.py": {"what"},  # fills PurposeRequired's f-string (scanned); its values: VALUES
 }
 
 

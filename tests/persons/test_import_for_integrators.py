@@ -10,6 +10,14 @@ from tests.persons.helpers import make_site
 from tests.persons.support import PERSONS, assert_problem, person_count, synthetic_nik
 
 IMPORT = f"{PERSONS}/import"
+# Rows with a NIK: bulk access to NIK names its purpose (app/bulk).
+PURPOSE = {"X-Purpose": "legal_obligation"}
+
+
+def _officer_with_purpose(callers) -> dict[str, str]:  # noqa: ANN001
+    return {**callers.officer.headers, **PURPOSE}
+
+
 ROWS = (
     "full_name,sex,nik,origin_region_code,legal_basis\n"
     f"Warga Uji Formulir Satu,female,{synthetic_nik(9201)},53.01,public_task\n"
@@ -21,7 +29,7 @@ async def test_a_form_upload_is_imported_like_a_csv_body(client, callers, sessio
     site = await make_site(client, callers)
     files = {"file": ("persons.csv", ROWS.encode(), "text/csv")}
     response = await client.post(
-        IMPORT, params={"site_id": site["id"]}, files=files, headers=callers.officer.headers
+        IMPORT, params={"site_id": site["id"]}, files=files, headers=_officer_with_purpose(callers)
     )
     assert response.status_code == 200, response.text
     report = response.json()
@@ -36,7 +44,7 @@ async def test_a_form_without_the_file_field_is_422_and_writes_nothing(client, c
     site = await make_site(client, callers)
     files = {"upload": ("persons.csv", ROWS.encode(), "text/csv")}
     response = await client.post(
-        IMPORT, params={"site_id": site["id"]}, files=files, headers=callers.officer.headers
+        IMPORT, params={"site_id": site["id"]}, files=files, headers=_officer_with_purpose(callers)
     )
     problem = assert_problem(response, 422)
     assert problem["errors"][0]["loc"] == ["body", "file"]
@@ -48,7 +56,7 @@ async def test_a_form_with_row_errors_reports_them_by_row_and_column(client, cal
     bad = ROWS.replace("vital_interest", "whim")
     files = {"file": ("persons.csv", bad.encode(), "text/csv")}
     response = await client.post(
-        IMPORT, params={"site_id": site["id"]}, files=files, headers=callers.officer.headers
+        IMPORT, params={"site_id": site["id"]}, files=files, headers=_officer_with_purpose(callers)
     )
     problem = assert_problem(response, 422)
     assert [(e["row"], e["column"]) for e in problem["errors"]] == [(3, "legal_basis")]
@@ -67,7 +75,7 @@ async def test_the_template_has_every_column_and_its_example_row_imports(client,
         IMPORT,
         params={"site_id": site["id"]},
         content=response.content,
-        headers={**callers.officer.headers, "content-type": "text/csv"},
+        headers={**_officer_with_purpose(callers), "content-type": "text/csv"},
     )
     assert imported.status_code == 200, imported.text
     assert imported.json()["created"] == 1
@@ -99,7 +107,7 @@ async def test_the_documented_422_is_what_a_rejected_import_answers(client, call
         IMPORT,
         params={"site_id": site["id"]},
         content=bad.encode(),
-        headers={**callers.officer.headers, "content-type": "text/csv"},
+        headers={**_officer_with_purpose(callers), "content-type": "text/csv"},
     )
     problem = assert_problem(response, 422)
     document = (await client.get("/openapi.json")).json()
@@ -118,7 +126,7 @@ async def test_the_report_lists_the_first_persons_and_says_when_there_were_more(
     site = await make_site(client, callers)
     files = {"file": ("persons.csv", ROWS.encode(), "text/csv")}
     response = await client.post(
-        IMPORT, params={"site_id": site["id"]}, files=files, headers=callers.officer.headers
+        IMPORT, params={"site_id": site["id"]}, files=files, headers=_officer_with_purpose(callers)
     )
     report = response.json()
     assert (report["created"], report["persons_truncated"]) == (2, True)
