@@ -24,6 +24,8 @@ BENCH_SETTINGS = {
     "REINTEGRASI_DATA_KEY": _bench_key("data key"),
     "REINTEGRASI_BLIND_INDEX_KEY": _bench_key("blind index key"),
     "REINTEGRASI_LOG_LEVEL": "INFO",
+    # Production refuses to start without it; the bench's token is seeded, not signed in for.
+    "REINTEGRASI_MFA_REQUIRED": "true",
 }
 
 
