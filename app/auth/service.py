@@ -64,6 +64,51 @@ async def _account(session: AsyncSession, stmt: Any) -> Any:
         return (await connection.execute(stmt)).first()
 
 
+async def _checked_secret(
+    session: AsyncSession, kind: str, name: str, secret: str, address: str | None, match: Any
+) -> tuple[list[str], uuid.UUID, str]:
+    """The throttle keys, id and stored hash of the active account `match` finds whose secret this is.
+
+    401 alike for an unknown or inactive account, an inactive agency and a wrong secret.
+    """
+    account = User if kind == "user" else ApiClient
+    keys = throttle.keys_for(kind, name, address)
+    await throttle.reserve(session.bind, keys)
+    stmt = (
+        select(account.id, _STORED_HASH[kind], account.active, Agency.active)
+        .outerjoin(Agency, Agency.id == account.agency_id)
+        .where(match)
+    )
+    row = await _account(session, stmt)
+    account_id, stored, active, agency_active = row if row else (None, None, False, None)
+    # The same work for every answer: an unknown account's secret is checked against a dummy hash.
+    valid = await throttle.hash_bounded(address, verify_secret, stored, secret)
+    if not (valid and account_id is not None and active and agency_active is not False):
+        raise InvalidCredentials()
+    return keys, account_id, stored
+
+
+_STORED_HASH = {"user": User.password_hash, "client": ApiClient.secret_hash}
+
+
+async def _signed_in(
+    session: AsyncSession,
+    kind: str,
+    keys: list[str],
+    account_id: uuid.UUID,
+    stored: str,
+    secret: str,
+    address: str | None,
+) -> None:
+    """Clear the throttle's counts; re-hash a secret stored with weaker parameters than today's."""
+    await throttle.succeeded(session, keys)
+    if needs_rehash(stored):
+        account = User if kind == "user" else ApiClient
+        new_hash = await throttle.hash_bounded(address, hash_secret, secret)
+        column = _STORED_HASH[kind].key
+        await session.execute(update(account).where(account.id == account_id).values({column: new_hash}))
+
+
 async def authenticate_user(
     session: AsyncSession,
     username: str,
@@ -77,26 +122,13 @@ async def authenticate_user(
 
     `enrolling`: the password alone, for an account with no confirmed factor yet (enrolment).
     """
-    keys = throttle.keys_for("user", username, address)
-    await throttle.reserve(session.bind, keys)
-    row = await _account(
-        session,
-        select(User.id, User.password_hash, User.active, Agency.active)
-        .outerjoin(Agency, Agency.id == User.agency_id)
-        .where(User.username == username.strip().lower()),
-    )
-    user_id, stored, active, agency_active = row if row else (None, None, False, None)
-    # The same work for every answer: an unknown user's password is checked against a dummy hash.
-    valid = await throttle.hash_bounded(address, verify_secret, stored, password)
-    if not (valid and user_id is not None and active and agency_active is not False):
-        raise InvalidCredentials()
+    match = User.username == username.strip().lower()
+    keys, user_id, stored = await _checked_secret(session, "user", username, password, address, match)
     user = await session.get(User, user_id)
     # The second factor is checked only after the password, and fails the same way: no oracle.
     if user is None or not await mfa.check_second_factor(session, user, second_factor, enrolling=enrolling):
         raise InvalidCredentials()
-    await throttle.succeeded(session, keys)
-    if needs_rehash(stored):
-        user.password_hash = await throttle.hash_bounded(address, hash_secret, password)
+    await _signed_in(session, "user", keys, user_id, stored, password, address)
     return user
 
 
@@ -116,24 +148,11 @@ async def login_with_client_secret(
     session: AsyncSession, client_id: str, client_secret: str, address: str | None = None
 ) -> IssuedToken:
     """A token for an API client (client-credentials grant); 401 alike for every failure."""
-    keys = throttle.keys_for("client", client_id, address)
-    await throttle.reserve(session.bind, keys)
-    row = await _account(
-        session,
-        select(ApiClient.id, ApiClient.secret_hash, ApiClient.active, Agency.active)
-        .outerjoin(Agency, Agency.id == ApiClient.agency_id)
-        .where(ApiClient.client_id == client_id),
+    match = ApiClient.client_id == client_id
+    keys, api_client_id, stored = await _checked_secret(
+        session, "client", client_id, client_secret, address, match
     )
-    api_client_id, stored, active, agency_active = row if row else (None, None, False, None)
-    valid = await throttle.hash_bounded(address, verify_secret, stored, client_secret)
-    if not (valid and api_client_id is not None and active and agency_active is not False):
-        raise InvalidCredentials()
-    await throttle.succeeded(session, keys)
-    if needs_rehash(stored):
-        new_hash = await throttle.hash_bounded(address, hash_secret, client_secret)
-        await session.execute(
-            update(ApiClient).where(ApiClient.id == api_client_id).values(secret_hash=new_hash)
-        )
+    await _signed_in(session, "client", keys, api_client_id, stored, client_secret, address)
     return await issue(session, api_client_id=api_client_id)
 
 

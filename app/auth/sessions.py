@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,36 +139,26 @@ async def _revoke_reused(session: AsyncSession, *, session_id: uuid.UUID, owner:
 
 async def revoke(session: AsyncSession, session_id: uuid.UUID, *, reason: str) -> None:
     """End one session: it refreshes no more, and its access tokens stop working at once."""
-    now = clock.now()
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(AccessToken)
-        .where(AccessToken.session_id == session_id, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await _revoke_where(session, AuthSession.id == session_id, AccessToken.session_id == session_id, reason)
 
 
 async def revoke_for_user(session: AsyncSession, user_id: uuid.UUID, *, reason: str) -> None:
-    """End every session of a user (their access tokens are revoked by the caller or here)."""
+    """End every session of a user, and revoke every access token of the user."""
+    await _revoke_where(session, AuthSession.user_id == user_id, AccessToken.user_id == user_id, reason)
+
+
+async def _revoke_where(session: AsyncSession, sessions: Any, tokens: Any, reason: str) -> None:
     now = clock.now()
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(AccessToken)
-        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    for table, which, values in (
+        (AuthSession, sessions, {"revoked_at": now, "revoked_reason": reason}),
+        (AccessToken, tokens, {"revoked_at": now}),
+    ):
+        await session.execute(
+            update(table)
+            .where(which, table.revoked_at.is_(None))
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def live_for_user(session: AsyncSession, user_id: uuid.UUID) -> Sequence[AuthSession]:
