@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
-from app.auth import sessions
+from app.agencies.models import Agency
+from app.auth import revocation, sessions
 from app.auth.errors import InvalidClient, InvalidGrant, PkceRequired
 from app.auth.signin_models import AuthorizationCode
 from app.config import get_settings
@@ -96,12 +97,21 @@ async def exchange(
         .execution_options(synchronize_session=False)
     )
     user = await session.get(User, grant.user_id)
-    if claimed.rowcount != 1 or user is None or not user.active:
+    if claimed.rowcount != 1 or user is None or not await _may_sign_in(session, user, grant):
         raise InvalidGrant()
     auth_session, tokens = await sessions.start(session, user, client_id)
     grant.session_id = auth_session.id
     await session.flush()
     return tokens
+
+
+async def _may_sign_in(session: AsyncSession, user: User, grant: AuthorizationCode) -> bool:
+    """Active, with its agency, and not deactivated since the code was issued (its epochs)."""
+    agency = await session.get(Agency, user.agency_id) if user.agency_id else None
+    if not user.active or (agency is not None and not agency.active):
+        return False
+    issued = grant.expires_at - timedelta(seconds=get_settings().authorization_code_ttl_seconds)
+    return revocation.issued_after(issued, user.tokens_valid_after, agency and agency.tokens_valid_after)
 
 
 async def _revoke_replayed(session: AsyncSession, *, session_id: uuid.UUID) -> None:

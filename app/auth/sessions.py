@@ -196,4 +196,5 @@ async def revoke_own(session: AsyncSession, actor: Actor, session_id: uuid.UUID)
 async def sign_out_everywhere(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> None:
     """An admin ends every session and token of a user (a lost laptop, a leaving officer)."""
     await revoke_for_user(session, user_id, reason="admin")
+    await revocation.start_epoch(session, user_id=user_id)  # tokens of any kind: calendar feeds too
     await audit.record(session, actor, "session.revoke_all", resource_type="user", resource_id=user_id)

@@ -27,7 +27,8 @@ from app.db_driver import DriverStatement
 from app.errors import TooManyRequests
 from app.security.principal import Actor
 
-READ_ACTIONS = frozenset({"person.read", "person.list", "person.search", "person.export"})
+# Every audited read that shows persons' data: the record, lists, searches, exports, the history.
+READ_ACTIONS = frozenset({"person.read", "person.list", "person.search", "person.export", "person.history"})
 FLAG_EVENT = "account.read_volume_exceeded"
 TABLE = ReadVolume.__table__
 

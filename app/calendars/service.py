@@ -3,9 +3,10 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.agencies.models import Agency
 from app.audit import service as audit
 from app.calendars.models import CalendarFeed
 from app.calendars.schemas import CalendarFeedCreate
@@ -73,10 +74,18 @@ async def reader(session: AsyncSession, token: str, request_id: str | None) -> A
         await session.execute(
             select(CalendarFeed.id, User.id, User.role, User.agency_id)
             .join(User, User.id == CalendarFeed.user_id)
+            .outerjoin(Agency, Agency.id == User.agency_id)
             .where(
                 CalendarFeed.token_digest == token_digest(token),
                 CalendarFeed.revoked_at.is_(None),
                 User.active.is_(True),
+                or_(Agency.id.is_(None), Agency.active.is_(True)),
+                # A feed URL is a token like any other: a deactivation, a new password or a
+                # sign-out everywhere (the user's or agency's epoch) ends it for good.
+                *(
+                    or_(epoch.is_(None), CalendarFeed.created_at > epoch)
+                    for epoch in (User.tokens_valid_after, Agency.tokens_valid_after)
+                ),
             )
         )
     ).first()

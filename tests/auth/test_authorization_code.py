@@ -142,3 +142,17 @@ async def test_a_wrong_password_on_the_form_is_refused_like_an_unknown_user(clie
     unknown = await authorize(client, "tidak-ada", challenge)
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.text == unknown.text
+
+
+async def test_a_code_issued_before_its_agency_was_deactivated_is_refused(client, session, callers):
+    """Deactivation revokes for good: a code waiting in a browser is a token too."""
+    from tests.access.test_throttle import _patch_agency
+
+    agency = callers.agency_a
+    partner = await password_user(session, Role.partner, agency_id=agency.id)
+    verifier, challenge = pkce_pair()
+    code = code_of(await authorize(client, partner.username, challenge))
+    assert (await _patch_agency(client, callers.admin.token, agency.id, active=False)).status_code == 200
+    assert (await _patch_agency(client, callers.admin.token, agency.id, active=True)).status_code == 200
+    refused = await exchange(client, code, verifier)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.calendars.models import CalendarFeed
 from app.logging import JsonFormatter
+from app.security.policy import Role
 from app.security.tokens import token_digest
+from tests.access import bearer, password_user, sign_in
 from tests.meetings import assert_problem, make_world
 
 FEEDS = "/api/v1/calendar-feeds"
@@ -125,3 +127,31 @@ async def test_the_token_is_in_no_log_line_and_no_audit_event(client, session, c
     assert not [line for line in lines if token in line]
     events = (await session.scalars(select(AuditEvent))).all()
     assert events and not [e for e in events if token in repr(e.__dict__)]
+
+
+async def _patch(client, caller, url: str, fields: dict) -> None:  # noqa: ANN001
+    current = await client.get(url, headers=caller.headers)
+    changed = await client.patch(
+        url, json=fields, headers={**caller.headers, "If-Match": current.headers["etag"]}
+    )
+    assert changed.status_code == 200, changed.text
+
+
+async def test_a_feed_ends_with_every_revocation_of_its_user_or_agency(client, session, callers):
+    """A feed URL is a token: a sign-out everywhere, a reactivation or a new password never revive it."""
+    user_url = f"/api/v1/users/{callers.partner_a.user.id}"
+    agency_url = f"/api/v1/agencies/{callers.agency_a.id}"
+    signed_out = await _create(client, callers.partner_a)
+    everywhere = await client.delete(f"{user_url}/sessions", headers=callers.admin.headers)
+    assert everywhere.status_code == 204, everywhere.text
+    assert_problem(await client.get(_path(signed_out)), 404)
+
+    # An agency deactivated: its users' feeds stop, and its reactivation does not revive them.
+    partner = await password_user(session, Role.partner, agency_id=callers.agency_a.id)
+    token = await sign_in(client, partner.username)
+    feed = await client.post(FEEDS, json={"name": "Rakor"}, headers=bearer(token))
+    assert feed.status_code == 201, feed.text
+    await _patch(client, callers.admin, agency_url, {"active": False})
+    assert_problem(await client.get(_path(feed.json())), 404)
+    await _patch(client, callers.admin, agency_url, {"active": True})
+    assert_problem(await client.get(_path(feed.json())), 404)

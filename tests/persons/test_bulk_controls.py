@@ -193,3 +193,15 @@ async def test_reads_are_counted_in_batches_and_the_crossing_read_is_written_at_
     assert await _read(client, callers.officer, person) == 200
     assert await written() == 31
     assert len(await audit_events(session, volume.FLAG_EVENT)) == 1
+
+
+async def test_the_history_of_a_person_counts_as_a_read(client, session, callers, monkeypatch):
+    """The history shows every changed value: reading it is reading the person."""
+    monkeypatch.setattr(get_settings(), "read_volume_hourly_limit", 2)
+    monkeypatch.setattr(get_settings(), "read_volume_pause", True)
+    site = await make_site(client, callers)
+    person = await make_person(client, callers, site["id"])
+    history = f"{PERSONS}/{person['id']}/history"
+    for _ in range(2):
+        assert (await client.get(history, headers=callers.officer.headers)).status_code == 200
+    assert (await client.get(history, headers=callers.officer.headers)).status_code == 429
