@@ -2,10 +2,11 @@
 
 The story is the Pos Kupang report of 26 Oct 2018: the rakor of 30 Oct 2018 at Ruang Garuda, Balai
 Kota Kupang, on closing Karang Dempel (145 persons), and the PEM fund for city residents. Persons
-are synthetic (`Warga Contoh ...`, NIK serials 99xx). Ids are placeholders named in `REFS`: an
-example's `site_id` is the id the site of the `POST /sites` example gets. The examples test
-(tests/contract/test_examples.py) sends each example in story order, with those placeholders
-replaced by the ids created, and expects 2xx: an example that stops working fails it.
+are synthetic (`Warga Contoh ...`, NIKs of Kota Kupang's non-existent district 99). Ids are
+placeholders named in `REFS`: an example's `site_id` is the id the site of the `POST /sites`
+example gets. The examples test (tests/contract/test_examples.py) sends each example in story
+order, with those placeholders replaced by the ids created, and expects 2xx: an example that
+stops working fails it.
 
 Kept per operation, not per schema: one schema serves several operations (a restriction's reason
 and an erasure's), and a generator shows a media type's examples next to the operation.
@@ -41,8 +42,9 @@ REFS = [
 ACCESS_TOKEN = "access-token-from-POST-auth-token"  # noqa: S105 - a placeholder
 PASSWORD = "kata-sandi-contoh-2018-panjang"  # noqa: S105 - an example; no account has it
 NEW_PASSWORD = "kata-sandi-contoh-2018-baru"  # noqa: S105 - likewise
-# Synthetic NIK of a woman of Kota Kupang born 6 Sep 1988 (serial 9902: test data).
-NIK = "5371024609889902"
+# Synthetic NIK of a woman of Kota Kupang born 6 Sep 1988, issued in district 99, which the city
+# does not have (it has six): it cannot be anyone's.
+NIK = "5371994609889902"
 
 PEM_RULE = {
     "all": [

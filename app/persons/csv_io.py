@@ -324,13 +324,14 @@ def _header_errors(header: list[str]) -> list[RowError]:
 
 # -- what a person preparing a file reads: the columns, from the model's own field rules ----------
 
-# The template's one row: a synthetic person (NIK serial 9xxx, test data), every column filled.
+# The template's one row: a synthetic person, every column filled. Its NIK names district 99 of
+# Kota Kupang, which does not exist (the city has six): it cannot be anyone's.
 TEMPLATE_ROW = {
     "full_name": "Warga Contoh Satu",
     "alias": "Contoh-01",
     "sex": "female",
     "birth_date": "1995-04-12",
-    "nik": "5371025204959901",
+    "nik": "5371995204959901",
     "kk_number": "",
     "phone": "",
     "domicile_address": "",
