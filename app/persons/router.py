@@ -192,7 +192,7 @@ async def _read_csv(request: Request) -> bytes:
 IMPORT_BODY = {
     "required": True,
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {
             "schema": {
                 "type": "object",
