@@ -5,7 +5,9 @@ folder as the package `reintegrasi_client` (modules `reintegrasi_client.api.<tag
 models in `reintegrasi_client.models`), the way an integrator would.
 """
 
+import ast
 import importlib
+import importlib.util
 import json
 import re
 import uuid
@@ -14,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.contract.conftest import PACKAGE
+from tests.contract.conftest import CONFIG, PACKAGE, ROOT
 
 WARNING = re.compile(r"^WARNING parsing (\w+) (\S+) within [\w-]+\.", re.M)
 RETURNS = re.compile(r"def _parse_response\(.*?\) -> (.+?):\n", re.S)
@@ -103,3 +105,16 @@ async def test_the_generated_client_parses_answers_and_problems(client_package, 
             created.parsed.id, client=generated, body=models.AgencyUpdate(acronym="LK"), if_match='"7"'
         )
         assert isinstance(stale, models.Problem) and stale.status == 412
+
+
+def test_the_readme_generates_with_the_tested_config_and_its_example_imports(client_package):
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("**Python client.**") :]
+    assert f"--config {CONFIG.relative_to(ROOT)}" in section.split("```", 2)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(example.splitlines()) <= 15
+    compile(example, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    for module, names in re.findall(r"^from (reintegrasi_client\S*) import (.+)$", example, re.M):
+        for name in (n.strip() for n in names.split(",")):  # a class or function, or an operation module
+            imported = importlib.import_module(module)
+            assert hasattr(imported, name) or importlib.util.find_spec(f"{module}.{name}"), (module, name)

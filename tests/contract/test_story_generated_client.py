@@ -239,15 +239,36 @@ async def _import(
     types: ModuleType,
     ids: dict[str, uuid.UUID],
 ) -> dict[int, tuple[scenario.PersonSpec, uuid.UUID]]:
-    """The first count, 145 persons, imported as a CSV file: a dry run, a refused file, then the upload."""
+    """The first count, 145 persons, imported as a CSV file by Dinas Sosial's script (an API client)."""
     specs = scenario.build_persons()
     raw = _csv(specs)
-    # A client of its own for the purpose header (`api.with_headers` would add it to `api` too).
-    importer = package.AuthenticatedClient(
-        base_url=BASE, token=api.token, headers=PURPOSE, httpx_args=transport
+    script = await _ok(
+        _op("api_clients.create_client").asyncio_detailed(
+            client=api, body=models.ClientCreate(name="Skrip impor Dinas Sosial", role=models.Role.OFFICER)
+        ),
+        201,
+        models.ClientWithSecret,
     )
+    token = await _client_token(package, transport, models, script.parsed)
+    # The purpose header on every call of this client (an import with NIK names its purpose).
+    importer = package.AuthenticatedClient(base_url=BASE, token=token, headers=PURPOSE, httpx_args=transport)
     async with importer:
         return await _upload(importer, models, types, ids, specs, raw)
+
+
+async def _client_token(
+    package: ModuleType, transport: dict[str, Any], models: ModuleType, system: Any
+) -> str:
+    """An API client's access token, by the client-credentials grant."""
+    anonymous = package.Client(base_url=BASE, httpx_args=transport)
+    async with anonymous:
+        grant = models.TokenRequest(
+            grant_type="client_credentials", client_id=system.client_id, client_secret=system.client_secret
+        )
+        token = await _ok(
+            _op("auth.issue_token").asyncio_detailed(client=anonymous, body=grant), 200, models.TokenResponse
+        )
+    return token.parsed.access_token
 
 
 async def _upload(
@@ -280,10 +301,11 @@ async def _upload(
     form = models.ImportCsvFilesPersonImportForm(
         file=types.File(payload=io.BytesIO(raw), file_name="pendataan-awal.csv", mime_type="text/csv")
     )
-    report = await _ok(run(client=importer, site_id=ids["site"], body=form), 200, models.ImportReport)
-    assert (report.parsed.dry_run, report.parsed.rows, report.parsed.created) == (False, 145, 145)
-    assert report.parsed.errors == [] and not report.parsed.persons_truncated
-    created = {p.row: p for p in report.parsed.persons}
+    report = await _op("persons.import_csv").asyncio(client=importer, site_id=ids["site"], body=form)
+    assert isinstance(report, models.ImportReport), report  # else a Problem or an ImportProblem
+    assert (report.dry_run, report.rows, report.created) == (False, 145, 145)
+    assert report.errors == [] and not report.persons_truncated
+    created = {p.row: p for p in report.persons}
     assert sorted(p.registration_number for p in created.values()) == [f"KD-{n:04d}" for n in range(1, 146)]
     # Row 2 is the first person of the file (the header is row 1).
     return {spec.number: (spec, created[row].id) for row, spec in enumerate(specs, 2)}
@@ -552,23 +574,8 @@ async def _partner_view(
             201,
             models.PersonRead,
         )
-    anonymous = client_package.Client(base_url=BASE, httpx_args=transport)
-    async with anonymous:
-        token = await _ok(
-            _op("auth.issue_token").asyncio_detailed(
-                client=anonymous,
-                body=models.TokenRequest(
-                    grant_type="client_credentials",
-                    client_id=system.parsed.client_id,
-                    client_secret=system.parsed.client_secret,
-                ),
-            ),
-            200,
-            models.TokenResponse,
-        )
-    partner = client_package.AuthenticatedClient(
-        base_url=BASE, token=token.parsed.access_token, httpx_args=transport
-    )
+    token = await _client_token(client_package, transport, models, system.parsed)
+    partner = client_package.AuthenticatedClient(base_url=BASE, token=token, httpx_args=transport)
     async with partner:
         page = await _ok(
             _op("persons.list_persons").asyncio_detailed(client=partner, limit=200), 200, models.PersonPage
