@@ -133,6 +133,7 @@ def refine(document: Schema) -> Schema:
     for path, method, operation in _operations(document):
         operation["tags"] = [_tag(tag) for tag in operation.get("tags", [])]
         _path_parameters_not_null(operation)
+        _name_body_schemas(operation, document["components"]["schemas"])
         _require_if_match(method, operation)
         _declare_errors(path, method, operation)
         _declare_headers(method, operation, schemas)
@@ -233,6 +234,20 @@ def _nodes(node: Any) -> Iterator[Schema]:
 
 def _stem(component: str) -> str:
     return re.sub(r"(Create|Read|Update|Detail|WithSecret)$", "", component)
+
+
+def _name_body_schemas(operation: Schema, schemas: dict[str, Schema]) -> None:
+    """A request body's titled inline object (the import's form) as a component of that title.
+
+    Generators name an inline body after the operation and its media type
+    (`ImportCsvFilesPersonImportForm`); a component keeps the name the route gave it.
+    """
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        schema = media.get("schema", {})
+        title = schema.get("title")
+        # A title another schema already holds stays inline: a component name means one schema.
+        if schema.get("type") == "object" and title and schemas.setdefault(title, schema) == schema:
+            media["schema"] = {"$ref": COMPONENTS + title}
 
 
 def _drop_unused(document: Schema) -> None:

@@ -73,7 +73,7 @@ def test_every_operation_is_generated_with_typed_answers(generated, document):
 def test_the_import_takes_the_file_as_a_body_or_a_form(generated, document):
     operation = document["paths"]["/api/v1/persons/import"]["post"]
     source = _module(generated.package, operation).read_text()
-    assert "body: File | ImportCsvFilesPersonImportForm" in source
+    assert "body: File | PersonImportForm" in source
     assert 'headers["Content-Type"] = "text/csv"' in source
     assert "body.to_multipart()" in source
 

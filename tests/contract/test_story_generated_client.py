@@ -298,7 +298,7 @@ async def _upload(
     assert [(e.row, e.column) for e in refused.parsed.errors] == [(row, "legal_basis")]
     assert refused.parsed.type_ == "/problems/import-rejected" and refused.parsed.error_count == 1
     # The upload, as a generated client sends a file: a multipart form.
-    form = models.ImportCsvFilesPersonImportForm(
+    form = models.PersonImportForm(
         file=types.File(payload=io.BytesIO(raw), file_name="pendataan-awal.csv", mime_type="text/csv")
     )
     report = await _op("persons.import_csv").asyncio(client=importer, site_id=ids["site"], body=form)
