@@ -11,8 +11,10 @@ first admin account, as `REINTEGRASI_BOOTSTRAP_ADMIN_PASSWORD` would make it.
 import csv
 import importlib
 import io
+import re
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -635,3 +637,12 @@ async def _partner_view(
         assert forbidden.status_code == 403 and isinstance(forbidden.parsed, models.Problem), (
             forbidden.content
         )
+
+
+def test_the_story_sends_nothing_but_generated_calls():
+    source = Path(__file__).read_text()
+    # httpx only as the generated client's transport to the app; every request is a generated call.
+    assert set(re.findall(r"\bhttpx\.\w+", source)) == {"httpx.ASGITransport"}
+    calls = set(re.findall(r"\b_op\(\"([\w.]+)\"\)\.(\w+)", source))
+    assert {function for _, function in calls} == {"asyncio", "asyncio_detailed"}
+    assert ("persons.import_csv", "asyncio") in calls  # the README's excerpt
