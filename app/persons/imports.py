@@ -30,8 +30,8 @@ from app.errors import AppError, Conflict, InvalidInput
 from app.ids import uuid7
 from app.persons import csv_io
 from app.persons.models import Person, PersonChange
+from app.persons.registration import allocate_registration
 from app.persons.schemas import ImportedPerson, ImportReport
-from app.persons.service import allocate_registration
 from app.regions.models import Region
 from app.security import crypto
 from app.security.principal import Actor
