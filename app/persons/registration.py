@@ -15,7 +15,8 @@ from app.errors import Conflict, InvalidInput
 from app.ids import uuid7
 from app.persons import nik as nik_rules
 from app.persons.access import find, refuse_if_erased
-from app.persons.models import Person, PersonChange
+from app.persons.changes import history_entry, record_person_change
+from app.persons.models import Person
 from app.persons.schemas import PersonCreate, PersonUpdate
 from app.privacy.views import MASKED_IN_HISTORY
 from app.regions import service as region_service
@@ -84,19 +85,6 @@ async def allocate_registration(session: AsyncSession, site: Site, count: int = 
     return [(seq, f"{site.code}-{seq:04d}") for seq in range(last - count + 1, last + 1)]
 
 
-def history_entry(person_id: uuid.UUID, actor: Actor | None, kind: str, **fields: Any) -> PersonChange:
-    return PersonChange(
-        id=uuid7(),
-        person_id=person_id,
-        occurred_at=utcnow(),
-        kind=kind,
-        actor_kind=actor.kind if actor else None,
-        actor_id=actor.id if actor else None,
-        source=fields.pop("source", "api"),
-        **fields,
-    )
-
-
 def warnings_for(person_nik: str | None, sex: str | None, birth_date: date | None) -> list[str]:
     if person_nik is None:
         return []
@@ -127,10 +115,7 @@ async def create(session: AsyncSession, actor: Actor, data: PersonCreate) -> tup
     )
     session.add(person)
     session.add(history_entry(person_id, actor, "created", new_value=number))
-    await session.flush()
-    await audit.record(
-        session, actor, "person.create", resource_type="person", resource_id=person_id, person_ids=[person_id]
-    )
+    await record_person_change(session, actor, "person.create", person_id)
     return person, warnings_for(data.nik, data.sex, data.birth_date)
 
 
@@ -189,10 +174,7 @@ async def update(
         )
     if person.legal_basis == "consent" and person.consent_at is None:
         raise InvalidInput([(("body", "consent_at"), "is required when legal_basis is consent")])
-    await session.flush()
-    await audit.record(
-        session, actor, "person.update", resource_type="person", resource_id=person.id, person_ids=[person.id]
-    )
+    await record_person_change(session, actor, "person.update", person.id)
     return person, warnings_for(_current(person, "nik"), person.sex, person.birth_date)
 
 

@@ -32,6 +32,8 @@ from app.persons.access import read_event as read_event
 from app.persons.access import record_break_glass as record_break_glass
 from app.persons.access import refuse_if_erased as refuse_if_erased
 from app.persons.access import restriction_refused as restriction_refused
+from app.persons.changes import history_entry as history_entry
+from app.persons.changes import record_person_change as record_person_change
 from app.persons.models import Person, PersonChange, Referral
 from app.persons.queries import PersonFilters
 from app.persons.queries import unrestricted_unless_lifted as unrestricted_unless_lifted
@@ -39,7 +41,6 @@ from app.persons.registration import DuplicateNik as DuplicateNik
 from app.persons.registration import allocate_registration as allocate_registration
 from app.persons.registration import create as create
 from app.persons.registration import decrypt_nik as decrypt_nik
-from app.persons.registration import history_entry as history_entry
 from app.persons.registration import update as update
 from app.persons.registration import warnings_for as warnings_for
 from app.persons.transitions import allowed_targets, is_allowed
@@ -100,15 +101,7 @@ async def change_status(
     person = (await find(session, actor, ref, for_update=True)).person
     refuse_if_erased(person)
     await apply_status_change(session, actor, person, to_status, reason=reason, occurred_on=occurred_on)
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "person.status_change",
-        resource_type="person",
-        resource_id=person.id,
-        person_ids=[person.id],
-    )
+    await record_person_change(session, actor, "person.status_change", person.id)
     return person
 
 
@@ -155,11 +148,8 @@ async def refer(
             person.id, actor, "referral", field="referrals", new_value=str(agency_id), reason=reason
         )
     )
-    await session.flush()
     await webhook_events.person_referred(session, person, referral)
-    await audit.record(
-        session, actor, "person.refer", resource_type="person", resource_id=person.id, person_ids=[person.id]
-    )
+    await record_person_change(session, actor, "person.refer", person.id)
     return referral
 
 
@@ -173,15 +163,7 @@ async def end_referral(session: AsyncSession, actor: Actor, ref: uuid.UUID, agen
         )
     referral.ended_at = utcnow()
     session.add(history_entry(person.id, actor, "referral", field="referrals", old_value=str(agency_id)))
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "person.unrefer",
-        resource_type="person",
-        resource_id=person.id,
-        person_ids=[person.id],
-    )
+    await record_person_change(session, actor, "person.unrefer", person.id)
     return person
 
 
@@ -205,17 +187,8 @@ async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, r
             reason=reason,
         )
     )
-    await session.flush()
     action = "person.restrict" if restricted else "person.unrestrict"
-    await audit.record(
-        session,
-        actor,
-        action,
-        resource_type="person",
-        resource_id=person.id,
-        person_ids=[person.id],
-        reason=actor.purpose,
-    )
+    await record_person_change(session, actor, action, person.id, reason=actor.purpose)
     return person
 
 
