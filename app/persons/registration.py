@@ -32,19 +32,11 @@ class DuplicateNik(Conflict):
 
 
 def _nik_fields(person_id: uuid.UUID, value: str | None) -> dict[str, Any]:
-    if value is None:
-        return {"nik_ciphertext": None, "nik_blind_index": None, "nik_last4": None, "nik_region_code": None}
-    return {
-        "nik_ciphertext": crypto.encrypt(value, person_id, "nik"),
-        "nik_blind_index": crypto.blind_index(value),
-        "nik_last4": value[-4:],
-        "nik_region_code": nik_rules.parse(value).region_code,
-    }
+    return dict(zip(nik_rules.STORED_COLUMNS, nik_rules.stored(person_id, value), strict=True))
 
 
 async def _check_nik(session: AsyncSession, actor: Actor, value: str, person_id: uuid.UUID | None) -> None:
-    province = value[:2]
-    if await session.get(Region, province) is None:
+    if await session.get(Region, nik_rules.province_code(value)) is None:
         raise InvalidInput([(("body", "nik"), "the first two digits are not a known province code")])
     existing = await session.scalar(
         select(Person.id).where(Person.nik_blind_index == crypto.blind_index(value))
@@ -192,4 +184,4 @@ def _apply(person: Person, actor: Actor, field: str, value: Any) -> None:
 
 
 def decrypt_nik(person: Person) -> str | None:
-    return crypto.decrypt(person.nik_ciphertext, person.id, "nik") if person.nik_ciphertext else None
+    return nik_rules.decrypt(person.id, person.nik_ciphertext)
