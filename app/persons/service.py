@@ -24,11 +24,7 @@ from app.persons.access import Found as Found
 from app.persons.access import PersonErased as PersonErased
 from app.persons.access import PersonNotFound as PersonNotFound
 from app.persons.access import RestrictedRecord as RestrictedRecord
-from app.persons.access import break_glass_event as break_glass_event
 from app.persons.access import find as find
-from app.persons.access import found_in as found_in
-from app.persons.access import list_event as list_event
-from app.persons.access import read_event as read_event
 from app.persons.access import record_break_glass as record_break_glass
 from app.persons.access import refuse_if_erased as refuse_if_erased
 from app.persons.access import restriction_refused as restriction_refused
@@ -37,12 +33,8 @@ from app.persons.changes import record_person_change as record_person_change
 from app.persons.models import Person, PersonChange, Referral
 from app.persons.queries import PersonFilters
 from app.persons.queries import unrestricted_unless_lifted as unrestricted_unless_lifted
-from app.persons.registration import DuplicateNik as DuplicateNik
-from app.persons.registration import allocate_registration as allocate_registration
 from app.persons.registration import create as create
-from app.persons.registration import decrypt_nik as decrypt_nik
 from app.persons.registration import update as update
-from app.persons.registration import warnings_for as warnings_for
 from app.persons.transitions import allowed_targets, is_allowed
 from app.security import crypto
 from app.security.principal import Actor
