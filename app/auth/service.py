@@ -116,17 +116,18 @@ async def authenticate_user(
     second_factor: str | None = None,
     *,
     address: str | None = None,
-    enrolling: bool = False,
+    step: mfa.Step = mfa.Step.sign_in,
 ) -> User:
     """The user of a password and (when they need one) a second factor; 401 alike for every failure.
 
-    `enrolling`: the password alone, for an account with no confirmed factor yet (enrolment).
+    `step`: signing in, or starting (with an enrolment code) or confirming an enrolment. The code is
+    checked before the throttle's counts are cleared, so codes are guessed no faster than passwords.
     """
     match = User.username == username.strip().lower()
     keys, user_id, stored = await _checked_secret(session, "user", username, password, address, match)
     user = await session.get(User, user_id)
     # The second factor is checked only after the password, and fails the same way: no oracle.
-    if user is None or not await mfa.check_second_factor(session, user, second_factor, enrolling=enrolling):
+    if user is None or not await mfa.check_second_factor(session, user, second_factor, step):
         raise InvalidCredentials()
     await _signed_in(session, "user", keys, user_id, stored, password, address)
     return user

@@ -129,6 +129,11 @@ async def list_users(
     return [r[0] for r in rows], cursor
 
 
+async def find_by_username(session: AsyncSession, username: str) -> User | None:
+    """The user of `username` (not audited: for the server's own commands)."""
+    return await session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
 async def any_users(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.count()).select_from(User)))
 
