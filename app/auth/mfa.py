@@ -163,19 +163,27 @@ async def check_second_factor(
     if step is Step.start_enrolment:
         return factor is None and await _use_enrolment_code(session, user.id, code)
     if step is Step.confirm_enrolment:
-        if factor is None or factor.confirmed_at is not None:
+        if factor is None or factor.confirmed_at is not None or _expired(factor):
             return False
         return await _use_totp(session, factor, _normalised(code))
     if factor is None or not confirmed:
         return not required_for(user)
     code = _normalised(code)
-    if len(code) == 6 and code.isdigit():
+    if len(code) == 6 and code.isascii() and code.isdigit():
         return await _use_totp(session, factor, code)
     return await _use_recovery_code(session, user.id, code)
 
 
+def _expired(factor: MfaFactor) -> bool:
+    """A started enrolment is confirmed soon or never: its first code is guessed no longer."""
+    minutes = get_settings().mfa_enrolment_confirm_minutes
+    return factor.created_at < clock.now() - timedelta(minutes=minutes)
+
+
 async def _use_totp(session: AsyncSession, factor: MfaFactor, code: str) -> bool:
     """Accept a code of the current step (or its neighbours) newer than the last one accepted."""
+    if not code.isascii():  # other scripts' digits are not a code (compare_digest takes ASCII)
+        return False
     totp, now = _totp(factor), clock.now()
     current = totp.timecode(now)
     step = next(

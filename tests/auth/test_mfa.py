@@ -132,6 +132,35 @@ async def test_a_started_enrolment_is_never_replaced_but_by_an_admins_new_code(c
     assert restarted.json()["secret"] != secret
 
 
+async def test_a_started_enrolment_not_confirmed_in_time_is_void(client, session, moved_clock):
+    user = await password_user(session, Role.officer)
+    totp = pyotp.TOTP((await _start(client, user, await enrolment_code(session, user))).json()["secret"])
+    moved_clock.advance(minutes=get_settings().mfa_enrolment_confirm_minutes, seconds=1)
+    assert (await _confirm(client, user, totp.at(moved_clock.now()))).status_code == 401
+
+
+async def test_other_scripts_digits_are_a_wrong_code_not_an_error(client, session):
+    user = await password_user(session, Role.officer)
+    await enrol(client, session, user)
+    wrong_password = await password_grant(client, "tidak-ada-" + user.username, PASSWORD)
+    fullwidth, arabic_indic = "\uff11\uff12\uff13\uff14\uff15\uff16", "\u0661\u0662\u0663\u0664\u0665\u0666"
+    for code in (fullwidth, arabic_indic, "12345\u00b2"):
+        refused = await _grant(client, user.username, code)
+        assert refused.status_code == 401, (code, refused.text)
+        assert refused.json() == wrong_password.json()
+
+
+async def test_a_new_role_ends_the_sessions_signed_in_under_the_old_one(client, session, callers):
+    user = await password_user(session, Role.auditor)  # no second factor needed as an auditor
+    token = await sign_in(client, user.username)
+    headers = {**callers.admin.headers, "If-Match": '"1"'}
+    promoted = await client.patch(f"/api/v1/users/{user.id}", json={"role": "admin"}, headers=headers)
+    assert promoted.status_code == 200, promoted.text
+    # The auditor's password-only session would otherwise be an admin's without a second factor.
+    assert (await client.get("/api/v1/me", headers=bearer(token))).status_code == 401
+    assert (await password_grant(client, user.username, PASSWORD)).status_code == 401
+
+
 async def test_confirming_is_throttled_like_a_password(client, session):
     user = await password_user(session, Role.officer)
     await _start(client, user, await enrolment_code(session, user))
