@@ -175,7 +175,12 @@ class Audit:
         persons that is the integer program's optimum too. Only the rest needs the integer program.
         """
         problem = self._problem(target, hidden, with_published)
-        ends = [self._solve(problem, sign, integral=False) for sign in (1, -1)]
+        # The largest value first: against the smallest conceivable (what the caller knows), it
+        # often settles the answer alone.
+        largest = self._solve(problem, -1, integral=False)
+        if -largest[0] - self.known[self.cells[target]].sum() < threshold:
+            return False
+        ends = [self._solve(problem, 1, integral=False), largest]
         if _span(ends) < threshold:
             return False
         ends = [
