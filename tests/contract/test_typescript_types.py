@@ -2,11 +2,11 @@
 
 The tools are the versions `tests/contract/typescript/package-lock.json` pins (openapi-typescript,
 openapi-fetch, TypeScript), installed by `npm ci` into that folder on the first run and kept
-(`node_modules` is not committed). The types are generated once per run with the README's command;
-the typed use (`typed_use.ts`) must compile with the problem bodies the running app answered
-written beside it as typed constants, and every line marked `// wrong:` in `wrong_use.ts` must be
-an error. Without node and npm the tests skip with the reason, except under CI=true (.ci/run),
-where that is a failure.
+(`node_modules` is not committed). The types are generated once per run with the README's command.
+The typed use (`typed_use.ts`) and the README's example must compile, with the problem bodies the
+running app answered written beside them as typed constants; every line marked `// wrong:` in
+`wrong_use.ts` must be an error. Without node and npm the tests skip with the reason, except under
+CI=true (.ci/run), where that is a failure.
 """
 
 import fcntl
@@ -109,7 +109,7 @@ def typescript_project(document: dict[str, Any], tmp_path_factory: pytest.TempPa
     (folder / "openapi.json").write_text(json.dumps(document))
     generator = modules / "openapi-typescript" / "bin" / "cli.js"
     result = subprocess.run(
-        [node, generator, "openapi.json", "-o", "schema.ts", *GENERATOR_OPTIONS],
+        [node, generator, "openapi.json", "-o", "reintegrasi.ts", *GENERATOR_OPTIONS],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -121,7 +121,7 @@ def typescript_project(document: dict[str, Any], tmp_path_factory: pytest.TempPa
 
 def test_the_generator_warns_of_nothing(typescript_project):
     output = typescript_project.generator_output
-    assert "schema.ts" in output
+    assert "reintegrasi.ts" in output
     assert not re.search(r"warn|error|⚠", output, re.I), output
 
 
@@ -152,11 +152,23 @@ async def _problems(client, callers) -> dict[str, dict[str, Any]]:  # noqa: ANN0
 def _write_problems(folder: Path, bodies: dict[str, dict[str, Any]]) -> None:
     lines = [
         "// The problem bodies the running app answered (tests/contract/test_typescript_types.py).",
-        'import type { components } from "./schema";',
+        'import type { components } from "./reintegrasi";',
         'type Problem = components["schemas"]["Problem"];',
     ]
     lines += [f"export const {name}: Problem = {json.dumps(b, indent=2)};" for name, b in bodies.items()]
     (folder / "problems.ts").write_text("\n".join(lines) + "\n")
+
+
+def _readme_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme[readme.index("**TypeScript client.**") :].split("\n**", 1)[0]
+
+
+def _write_readme_example(folder: Path) -> None:
+    """The README's example as a module, with the two values it leaves to the reader."""
+    example = _readme_section().split("```ts\n", 1)[1].split("```", 1)[0]
+    declared = "declare const token: string;\ndeclare const siteId: string;\n"
+    (folder / "readme_example.ts").write_text(declared + example)
 
 
 def _wrong_lines(source: str) -> set[int]:
@@ -168,6 +180,7 @@ def _wrong_lines(source: str) -> set[int]:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the bodies, not the database, matter
 async def test_a_typed_use_compiles_and_every_wrong_use_fails(typescript_project, client, callers):
     _write_problems(typescript_project.folder, await _problems(client, callers))
+    _write_readme_example(typescript_project.folder)
     errors = typescript_project.compile()
     outside = [e for e in errors if e["file"] != "wrong_use.ts"]
     assert not outside, "\n".join(f"{e['file']}:{e['line']} {e['code']} {e['message']}" for e in outside)
@@ -177,8 +190,7 @@ async def test_a_typed_use_compiles_and_every_wrong_use_fails(typescript_project
 
 
 def test_the_readme_generates_with_the_pinned_tools_and_the_tested_options():
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("**TypeScript client.**") :].split("\n**", 1)[0]
+    section = _readme_section()
     pinned = json.loads((PROJECT / "package.json").read_text())["devDependencies"]
     locked = json.loads(LOCK.read_text())["packages"]
     for package, version in pinned.items():

@@ -1,9 +1,9 @@
 // An integrator's typed use of the types openapi-typescript generates from /openapi.json.
-// tests/contract/test_typescript_types.py generates ./schema.ts (the README's command) and
+// tests/contract/test_typescript_types.py generates ./reintegrasi.ts (the README's command) and
 // ./problems.ts (problem bodies the running app answered) beside it, and runs `tsc --strict`:
 // this file must compile without an error.
 import createClient from "openapi-fetch";
-import type { components, paths } from "./schema";
+import type { components, paths } from "./reintegrasi";
 import { preconditionFailed, preconditionRequired, validationError } from "./problems";
 
 type Schemas = components["schemas"];

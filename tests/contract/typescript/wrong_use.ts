@@ -1,7 +1,7 @@
 // Uses of the generated types that are wrong: each line marked `// wrong:` must be a tsc error
 // (tests/contract/test_typescript_types.py), which shows that tsc really checks the calls.
 import createClient from "openapi-fetch";
-import type { components, paths } from "./schema";
+import type { components, paths } from "./reintegrasi";
 import { preconditionRequired } from "./problems";
 
 type Schemas = components["schemas"];
