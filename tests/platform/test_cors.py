@@ -34,7 +34,7 @@ def _listed(value: str) -> set[str]:
 async def test_every_declared_response_header_and_the_request_ids_are_exposed(cors_app):
     declared = response_headers(cors_app.openapi())
     # The document's own conventions (app/openapi.py), so that the comparison is not vacuous.
-    assert {"ETag", "Location", "Retry-After", "Idempotent-Replayed"} <= declared
+    assert {"ETag", "Location", "Retry-After", "Idempotent-Replayed", "Content-Disposition"} <= declared
     answer = await _get(cors_app, "/health/live", {"Origin": ORIGIN, "X-Request-ID": "frontend-1"})
     assert answer.headers["access-control-allow-origin"] == ORIGIN
     exposed = _listed(answer.headers["access-control-expose-headers"])
