@@ -28,9 +28,10 @@ def _actor(request: Request, owner: TokenOwner | None, purpose: str | None) -> A
     that the document declares it on every operation that reads it: all that need a token.
     """
     refuse_personal_query(request)
-    if owner is None:
-        raise NotAuthenticated("A valid bearer token is required.")
     state = request.state
+    # A client bound to its networks: its token from elsewhere is as good as none.
+    if owner is None or not owner.allows(getattr(state, "client_ip", None)):
+        raise NotAuthenticated("A valid bearer token is required.")
     actor = Actor(
         kind=owner.kind,
         id=owner.id,
