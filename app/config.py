@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     mfa_enrolment_code_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     # A started enrolment not confirmed within this time is void (a new enrolment code restarts it).
     mfa_enrolment_confirm_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # WebAuthn (security keys, passkeys) as a second factor: the relying party id (the site's
+    # domain, e.g. "registri.kupang.go.id") and the exact origins the browser signs for (a
+    # frontend's, e.g. "https://app.kupang.go.id" under that domain). Development: localhost.
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "Reintegrasi"
+    webauthn_origins: list[str] = ["http://localhost:8000", "http://localhost:5173"]
+    # How long a registration or sign-in challenge may be answered (each is answered once).
+    webauthn_challenge_seconds: int = Field(default=300, ge=30, le=3600)
     # The password grant, for scripts only. Unset: on outside production, off in production.
     password_grant_enabled: bool | None = None
     # Browser sign-in (authorization code with PKCE): each registered frontend's client id and its
@@ -175,6 +183,8 @@ class Settings(BaseSettings):
         for client_id, uris in self.oauth_clients.items():
             for uri in uris:
                 _check_redirect_uri(client_id, uri, production=self.environment == "production")
+        for origin in self.webauthn_origins:
+            _check_webauthn_origin(origin, self.webauthn_rp_id)
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             warnings.warn("SQLite in production: fine for one machine only", stacklevel=2)
         oidc = (self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url)
@@ -194,6 +204,16 @@ class Settings(BaseSettings):
         if self.password_grant_enabled is None:
             return self.environment != "production"
         return self.password_grant_enabled
+
+
+def _check_webauthn_origin(origin: str, rp_id: str) -> None:
+    """An origin the browser signs for: https (or http on localhost), on the rp id or under it."""
+    parts = urlsplit(origin)
+    host = parts.hostname or ""
+    secure = parts.scheme == "https" or (parts.scheme == "http" and host == "localhost")
+    within = host == rp_id or host.endswith("." + rp_id)
+    if not (secure and within) or parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise ValueError(f"webauthn_origins: {origin!r} is not an https origin on {rp_id!r}")
 
 
 def _check_redirect_uri(client_id: str, uri: str, *, production: bool) -> None:

@@ -13,6 +13,8 @@ from app.agencies.router import router as agencies_router
 from app.apidocs.examples import install_examples
 from app.apidocs.router import install_api_docs
 from app.audit.router import router as audit_router
+from app.auth.passkeys_router import me_router as me_webauthn_router
+from app.auth.passkeys_router import router as webauthn_router
 from app.auth.router import router as auth_router
 from app.auth.signin_router import SignInRefused, render_refused
 from app.auth.signin_router import me_router as me_sessions_router
@@ -98,8 +100,10 @@ API_ROUTERS = (
     export_requests_router,
     auth_router,
     signin_router,
+    webauthn_router,
     me_router,
     me_sessions_router,
+    me_webauthn_router,
     users_router,
     user_sessions_router,
     clients_router,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.audit import service as audit
+from app.auth import passkeys
 from app.auth.signin_models import MfaEnrolmentCode, MfaFactor, RecoveryCode
 from app.config import get_settings
 from app.errors import Conflict
@@ -149,15 +150,24 @@ async def _new_recovery_codes(session: AsyncSession, user_id: uuid.UUID) -> list
 
 
 async def check_second_factor(
-    session: AsyncSession, user: User, code: str | None, step: Step = Step.sign_in
+    session: AsyncSession,
+    user: User,
+    code: str | None,
+    step: Step = Step.sign_in,
+    *,
+    assertion: str | None = None,
 ) -> bool:
     """Whether a password-checked request may go on; every code it accepts is used up.
 
-    Signing in: no factor needed, or a valid TOTP or recovery code. Starting an enrolment: no
-    factor yet, and the admin's enrolment code. Confirming: a started enrolment, and its first code.
+    Signing in: no factor needed, or a valid TOTP or recovery code, or a security key's assertion.
+    Starting an enrolment: no factor yet, and the admin's enrolment code. Confirming: a started
+    enrolment, and its first code.
     """
     factor = await session.get(MfaFactor, user.id)
-    confirmed = factor is not None and factor.confirmed_at is not None
+    totp_confirmed = factor is not None and factor.confirmed_at is not None
+    if assertion and step is Step.sign_in:
+        return await passkeys.use_assertion(session, user, assertion)
+    confirmed = totp_confirmed or await passkeys.has_credentials(session, user.id)
     if not code:
         return step is Step.sign_in and not confirmed and not required_for(user)
     if step is Step.start_enrolment:
@@ -166,11 +176,11 @@ async def check_second_factor(
         if factor is None or factor.confirmed_at is not None or _expired(factor):
             return False
         return await _use_totp(session, factor, _normalised(code))
-    if factor is None or not confirmed:
+    if not confirmed:
         return not required_for(user)
     code = _normalised(code)
     if len(code) == 6 and code.isascii() and code.isdigit():
-        return await _use_totp(session, factor, code)
+        return factor is not None and totp_confirmed and await _use_totp(session, factor, code)
     return await _use_recovery_code(session, user.id, code)
 
 
@@ -227,7 +237,8 @@ async def _use_recovery_code(session: AsyncSession, user_id: uuid.UUID, code: st
 
 
 async def reset(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> None:
-    """Remove a user's factor, recovery codes and enrolment code (a lost phone): a new code enrols."""
+    """Remove a user's factors (TOTP, security keys), recovery and enrolment codes: a new code enrols."""
+    await passkeys.reset(session, user_id)
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     await session.execute(delete(MfaEnrolmentCode).where(MfaEnrolmentCode.user_id == user_id))
     await session.execute(delete(MfaFactor).where(MfaFactor.user_id == user_id))

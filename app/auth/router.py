@@ -50,6 +50,7 @@ async def issue_token(
     client_secret: FormText = None,
     scope: FormText = None,
     otp: FormText = None,
+    webauthn: Annotated[str | None, Form(max_length=16384)] = None,
     code: FormText = None,
     redirect_uri: Annotated[str | None, Form(max_length=2000)] = None,
     code_verifier: FormText = None,
@@ -57,7 +58,8 @@ async def issue_token(
 ) -> TokenResponse:
     """Exchange a code and its PKCE verifier, a refresh token, a client secret or a password for tokens."""
     # The password grant (username, password and, when the account has one, `otp`: a TOTP or
-    # recovery code) is for scripts and off by default in production.
+    # recovery code, or `webauthn`: a security key's assertion as JSON) is for scripts and off by
+    # default in production.
     if grant_type in {"authorization_code", "refresh_token"}:
         issued = await signin_router.token_of_browser_grant(
             session, grant_type, client_id, code, redirect_uri, code_verifier, refresh_token
@@ -65,7 +67,9 @@ async def issue_token(
     elif grant_type == "password" and get_settings().password_grant_allowed:
         if not username or not password:
             raise InvalidCredentials()
-        issued = await service.login_with_password(session, username, password, otp, request.state.client_ip)
+        issued = await service.login_with_password(
+            session, username, password, otp, request.state.client_ip, assertion=webauthn
+        )
     elif grant_type == "client_credentials":
         basic = _basic_credentials(request)
         client_id, client_secret = basic if basic else (client_id, client_secret)

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -49,3 +50,31 @@ class SessionRead(BaseModel):
     idle_expires_at: datetime
     absolute_expires_at: datetime
     current: bool
+
+
+class WebauthnOptionsRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+class WebauthnOptionsRead(BaseModel):
+    """Options for the browser's WebAuthn call, as JSON (challenge and ids base64url), used once."""
+
+    public_key: dict[str, Any] = Field(
+        description="PublicKeyCredentialRequestOptionsJSON or PublicKeyCredentialCreationOptionsJSON: "
+        "pass it to PublicKeyCredential.parseRequestOptionsFromJSON (or ...CreationOptions...)."
+    )
+
+
+class WebauthnRegistration(BaseModel):
+    credential: dict[str, Any] = Field(
+        description="The JSON of navigator.credentials.create()'s answer (PublicKeyCredential.toJSON())."
+    )
+    name: str = Field(default="Kunci keamanan", min_length=1, max_length=64)
+
+
+class WebauthnCredentialRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    transports: list[str]
+    created_at: datetime
+    last_used_at: datetime | None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.agencies.models import Agency
-from app.auth import mfa, oidc, revocation, sessions, throttle
+from app.auth import mfa, oidc, passkeys, revocation, sessions, throttle
 from app.auth.errors import InvalidCredentials
 from app.auth.models import AccessToken
 from app.auth.signin_models import AuthorizationCode, AuthSession, MfaEnrolmentCode
@@ -140,17 +140,21 @@ async def authenticate_user(
     *,
     address: str | None = None,
     step: mfa.Step = mfa.Step.sign_in,
+    assertion: str | None = None,
 ) -> User:
     """The user of a password and (when they need one) a second factor; 401 alike for every failure.
 
-    `step`: signing in, or starting (with an enrolment code) or confirming an enrolment. The code is
-    checked before the throttle's counts are cleared, so codes are guessed no faster than passwords.
+    `step`: signing in, or starting (with an enrolment code) or confirming an enrolment. The code (or
+    the security key's `assertion`) is checked before the throttle's counts are cleared, so codes
+    are guessed no faster than passwords.
     """
     match = User.username == username.strip().lower()
     keys, user_id, stored = await _checked_secret(session, "user", username, password, address, match)
     user = await session.get(User, user_id)
     # The second factor is checked only after the password, and fails the same way: no oracle.
-    if user is None or not await mfa.check_second_factor(session, user, second_factor, step):
+    if user is None or not await mfa.check_second_factor(
+        session, user, second_factor, step, assertion=assertion
+    ):
         raise InvalidCredentials()
     await _signed_in(session, "user", keys, user_id, stored, password, address)
     return user
@@ -162,9 +166,12 @@ async def login_with_password(
     password: str,
     second_factor: str | None = None,
     address: str | None = None,
+    assertion: str | None = None,
 ) -> IssuedToken:
     """A token for a user; 401 alike for unknown or inactive user, inactive agency, wrong password or code."""
-    user = await authenticate_user(session, username, password, second_factor, address=address)
+    user = await authenticate_user(
+        session, username, password, second_factor, address=address, assertion=assertion
+    )
     return await issue(session, user_id=user.id)
 
 
@@ -277,7 +284,7 @@ class Purged:
 
 async def purge_expired(session: AsyncSession) -> Purged:
     """Delete what ended more than a day ago: tokens, sessions (their refresh tokens go with them),
-    authorization and enrolment codes; and stale sign-in throttles.
+    authorization and enrolment codes; expired WebAuthn challenges and stale sign-in throttles.
     """
     cutoff = utcnow() - timedelta(days=1)
     tokens = await session.execute(delete(AccessToken).where(AccessToken.expires_at < cutoff))
@@ -289,9 +296,10 @@ async def purge_expired(session: AsyncSession) -> Purged:
     sessions_ = await session.execute(delete(AuthSession).where(ended))
     codes = await session.execute(delete(AuthorizationCode).where(AuthorizationCode.expires_at < cutoff))
     enrolment = await session.execute(delete(MfaEnrolmentCode).where(MfaEnrolmentCode.expires_at < cutoff))
+    challenges = await passkeys.purge_expired(session)
     await throttle.purge(session)
     return Purged(
         tokens=tokens.rowcount or 0,
         sessions=sessions_.rowcount or 0,
-        codes=(codes.rowcount or 0) + (enrolment.rowcount or 0),
+        codes=(codes.rowcount or 0) + (enrolment.rowcount or 0) + challenges,
     )

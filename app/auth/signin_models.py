@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin
@@ -85,3 +85,32 @@ class MfaEnrolmentCode(Base):
     code_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class WebauthnCredential(IdMixin, Base):
+    """A user's security key or passkey (WebAuthn): its public key and the signature counter."""
+
+    __tablename__ = "webauthn_credentials"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # base64url, as the browser names it; unique across users (an authenticator makes it at random).
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # The authenticator's signature counter (unsigned 32 bits): each use must raise it (clones).
+    sign_count: Mapped[int] = mapped_column(BigInteger)
+    transports: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class WebauthnChallenge(IdMixin, Base):
+    """A challenge of a WebAuthn registration or sign-in: answered once, before it expires."""
+
+    __tablename__ = "webauthn_challenges"
+
+    # None: the stand-in options of an unknown user (stored alike, so they cost the same).
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    challenge: Mapped[str] = mapped_column(String(128), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -134,6 +134,7 @@ async def authorize(
     username: Text = None,
     password: Text = None,
     otp: Text = None,
+    webauthn: Annotated[str | None, Form(max_length=16384)] = None,
     response_type: Text = None,
     client_id: Text = None,
     redirect_uri: Uri = None,
@@ -151,7 +152,7 @@ async def authorize(
         if not username or not password:
             raise InvalidCredentials()
         user = await service.authenticate_user(
-            session, username, password, otp, address=request.state.client_ip
+            session, username, password, otp, address=request.state.client_ip, assertion=webauthn
         )
     except InvalidCredentials as exc:
         page = _form(checked, "Nama pengguna, kata sandi atau kode salah. / Invalid credentials.")

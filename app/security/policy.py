@@ -20,6 +20,8 @@ STAFF = frozenset({Role.admin, Role.officer})
 
 POLICY: dict[str, frozenset[Role]] = {
     "me:read": ALL,
+    # One's own security keys (WebAuthn): registering and removing one needs a second-factor session.
+    "me:mfa": ALL,
     "auth:revoke": ALL,
     "regions:read": ALL,
     "agencies:read": ALL,
@@ -83,6 +85,8 @@ PUBLIC_OPERATIONS = frozenset(
         ("POST", "/api/v1/auth/authorize"),
         ("POST", "/api/v1/auth/mfa/enrolment"),
         ("POST", "/api/v1/auth/mfa/enrolment/confirm"),
+        # Security-key sign-in options: alike for every username, no user oracle (app/auth/passkeys.py).
+        ("POST", "/api/v1/auth/webauthn/options"),
         # The calendar feed is authenticated by the secret token in its URL (calendar apps send
         # no Authorization header): app/calendars/service.py checks it, and the user's role.
         ("GET", "/api/v1/calendar-feeds/{token}/meetings.ics"),

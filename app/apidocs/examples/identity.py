@@ -24,6 +24,12 @@ REQUESTS = [
     ),
     body(
         "POST",
+        "/auth/webauthn/options",
+        "Ask for the options of a security-key sign-in",
+        {"username": "petugas.contoh"},
+    ),
+    body(
+        "POST",
         "/me/password",
         "Change one's password",
         {"current_password": PASSWORD, "new_password": NEW_PASSWORD},

@@ -108,6 +108,30 @@ TABLES: dict[str, TableEntry] = {
             "expires_at": plain(NOBODY),
         },
     ),
+    "webauthn_credentials": TableEntry(
+        "Staff's security keys and passkeys (WebAuthn): public keys and signature counters.",
+        columns=ID
+        | {
+            "user_id": plain(NOBODY),
+            "credential_id": plain(NOBODY, note="the authenticator's random id of the key"),
+            "public_key": plain(NOBODY, note="a public key: it signs nothing"),
+            "sign_count": plain(NOBODY),
+            "transports": plain(NOBODY),
+            "name": staff(NOBODY, note="the user's own label of the key, shown to them"),
+            "created_at": plain(NOBODY),
+            "last_used_at": plain(NOBODY),
+        },
+    ),
+    "webauthn_challenges": TableEntry(
+        "Single-use challenges of WebAuthn registrations and sign-ins, kept minutes.",
+        columns=ID
+        | {
+            "user_id": plain(NOBODY),
+            "purpose": plain(NOBODY),
+            "challenge": secret(note="random; answered once, then deleted"),
+            "expires_at": plain(NOBODY),
+        },
+    ),
     "login_throttles": TableEntry(
         "Sign-in attempts per account and per address, for throttling with backoff.",
         columns={
