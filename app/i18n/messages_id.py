@@ -92,6 +92,10 @@ TITLES = {
     "Invalid grant": "Grant tidak valid",
     "Unknown client or redirect URI": "Klien atau URI pengalihan tidak dikenal",
     "Second factor already enrolled": "Faktor kedua sudah terdaftar",
+    "Sign in with a second factor first": "Masuk dengan faktor kedua terlebih dahulu",
+    "Security key not found": "Kunci keamanan tidak ditemukan",
+    "Security key already registered": "Kunci keamanan sudah terdaftar",
+    "Security key not accepted": "Kunci keamanan tidak diterima",
     "Session not found": "Sesi tidak ditemukan",
     "Purpose required": "Tujuan akses diperlukan",
     "Second approval required": "Persetujuan kedua diperlukan",
@@ -151,6 +155,16 @@ DETAILS = {
     ),
     "code, code_verifier, client_id and redirect_uri are required.": (
         "code, code_verifier, client_id, dan redirect_uri wajib diisi."
+    ),
+    "Sign in again with your second factor (an admin's enrolment code enrols a first one).": (
+        "Masuk kembali dengan faktor kedua Anda (kode pendaftaran dari administrator mendaftarkan faktor pertama)."
+    ),
+    "The security key's answer was not accepted; start again.": (
+        "Jawaban kunci keamanan tidak diterima; mulai lagi."
+    ),
+    "This security key is already registered.": "Kunci keamanan ini sudah terdaftar.",
+    "Only a signed-in user registers a security key.": (
+        "Hanya pengguna yang sudah masuk yang dapat mendaftarkan kunci keamanan."
     ),
     "A second factor is enrolled; an admin can reset it.": (
         "Faktor kedua sudah terdaftar; administrator dapat mengatur ulang faktor tersebut."
