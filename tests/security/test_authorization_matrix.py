@@ -61,6 +61,13 @@ ITEMS = {"agenda_item_id", "action_item_id"}  # both are `item_id` in the paths
 # Object-level limits inside a granted permission: partner B organizes the meeting but may change
 # only its own agency's participation, not the invited agency's (answered 403: it sees the row).
 OBJECT_LEVEL_403 = {("partner_b", "PATCH", f"{API}/meetings/{{meeting_id}}/participants/{{participant_id}}")}
+# Registering or removing one's security key needs a session signed in with a second factor
+# (app/auth/passkeys.py): the matrix's callers have none, so every role with the permission gets 403
+# (the answer to a registration, sent empty, is refused by validation first).
+SECOND_FACTOR_SESSION = {
+    ("POST", f"{API}/me/webauthn/registration"),
+    ("DELETE", f"{API}/me/webauthn/credentials/{{credential_id}}"),
+}
 # Tables whose rows partner A must not change.
 WATCHED = (
     "persons",
@@ -254,7 +261,9 @@ async def test_every_operation_and_caller_against_the_policy_without_leaks(app, 
                 wrong = status >= 500
             elif role is None:
                 wrong = status != 401
-            elif not permitted or (name, method, path) in OBJECT_LEVEL_403:
+            elif not permitted or {(name, method, path), (method, path)} & (
+                OBJECT_LEVEL_403 | SECOND_FACTOR_SESSION
+            ):
                 wrong = status != 403
             else:
                 wrong = status in {401, 403} or status >= 500
