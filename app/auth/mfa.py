@@ -44,6 +44,9 @@ class Step(StrEnum):
     sign_in = "sign-in"
     start_enrolment = "start-enrolment"
     confirm_enrolment = "confirm-enrolment"
+    # A security key as the first factor: the enrolment code, then the key's answer.
+    start_key_enrolment = "start-key-enrolment"
+    confirm_key_enrolment = "confirm-key-enrolment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,7 @@ async def issue_enrolment_code(session: AsyncSession, actor: Actor, user: User) 
         # An enrolment started and never confirmed: whoever started it may hold its secret.
         await session.delete(factor)
     await session.execute(delete(MfaEnrolmentCode).where(MfaEnrolmentCode.user_id == user.id))
+    await passkeys.drop_enrolment(session, user.id)
     # 12 base32 characters: 60 random bits, guessed only through the sign-in throttle.
     raw, now = _random_code(12), clock.now()
     expires_at = now + timedelta(hours=get_settings().mfa_enrolment_code_ttl_hours)
@@ -140,6 +144,13 @@ async def confirm_enrolment(session: AsyncSession, actor: Actor, user: User) -> 
     return codes
 
 
+async def key_enrolled(session: AsyncSession, actor: Actor, user: User) -> list[str]:
+    """A first factor that is a security key (added at sign-in): its recovery codes, shown once."""
+    codes = await _new_recovery_codes(session, user.id)
+    await audit.record(session, actor, "mfa.webauthn.register", resource_type="user", resource_id=user.id)
+    return codes
+
+
 async def _new_recovery_codes(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     # 10 base32 characters each: 50 random bits, written as two groups of five.
@@ -161,7 +172,7 @@ async def check_second_factor(
 
     Signing in: no factor needed, or a valid TOTP or recovery code, or a security key's assertion.
     Starting an enrolment: no factor yet, and the admin's enrolment code. Confirming: a started
-    enrolment, and its first code.
+    enrolment, and its first code (for a security key: its answer to the enrolment challenge).
     """
     factor = await session.get(MfaFactor, user.id)
     totp_confirmed = factor is not None and factor.confirmed_at is not None
@@ -172,6 +183,10 @@ async def check_second_factor(
         return step is Step.sign_in and not confirmed and not required_for(user)
     if step is Step.start_enrolment:
         return factor is None and await _use_enrolment_code(session, user.id, code)
+    if step is Step.start_key_enrolment:
+        return not confirmed and await _use_enrolment_code(session, user.id, code)
+    if step is Step.confirm_key_enrolment:
+        return not confirmed and await passkeys.enrol(session, user, code)
     if step is Step.confirm_enrolment:
         if factor is None or factor.confirmed_at is not None or _expired(factor):
             return False

@@ -1,7 +1,8 @@
 """WebAuthn (security keys, passkeys) as a second factor beside TOTP, with py_webauthn.
 
 A password alone never registers a key: registering needs a session whose sign-in used a second
-factor (the user's TOTP factor or an earlier key), so a stolen password cannot add one. Every
+factor (the user's TOTP factor or an earlier key), or, for a first factor, the one-time enrolment
+code an admin issues (as for TOTP, app/auth/mfa.py), so a stolen password cannot add one. Every
 challenge is random, stored, answered once and expires; each use of a key must raise its
 signature counter when the authenticator keeps one (a cloned key then shows). Sign-in options for
 an unknown user, or one without keys, look like real ones: the endpoint tells nobody who has keys.
@@ -36,7 +37,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.security.principal import Actor
 from app.users.models import User
 
-REGISTRATION, SIGN_IN = "registration", "sign-in"
+REGISTRATION, ENROLMENT, SIGN_IN = "registration", "enrolment", "sign-in"
 # The length of the stand-in credential id of the options of an unknown user (a passkey's is often 32).
 DUMMY_ID_BYTES = 32
 
@@ -166,9 +167,7 @@ def _descriptor(credential: WebauthnCredential) -> PublicKeyCredentialDescriptor
     )
 
 
-async def registration_options(session: AsyncSession, actor: Actor, user: User) -> dict[str, Any]:
-    """Options for navigator.credentials.create(); their challenge is stored for one answer."""
-    await _require_second_factor_session(session, actor)
+async def _creation_options(session: AsyncSession, user: User, purpose: str) -> dict[str, Any]:
     settings = get_settings()
     options = webauthn.generate_registration_options(
         rp_id=settings.webauthn_rp_id,
@@ -183,25 +182,32 @@ async def registration_options(session: AsyncSession, actor: Actor, user: User) 
         ),
         exclude_credentials=[_descriptor(c) for c in await _credentials(session, user.id)],
     )
-    await _store_challenge(session, user.id, REGISTRATION, options.challenge)
+    await _store_challenge(session, user.id, purpose, options.challenge)
     return json.loads(webauthn.options_to_json(options))
 
 
-async def register(
-    session: AsyncSession, actor: Actor, user: User, credential: dict[str, Any], name: str
-) -> WebauthnCredential:
-    """Verify the browser's answer to a registration challenge of the user's; store the new key."""
+async def registration_options(session: AsyncSession, actor: Actor, user: User) -> dict[str, Any]:
+    """Options for navigator.credentials.create(); their challenge is stored for one answer."""
     await _require_second_factor_session(session, actor)
-    settings = get_settings()
-    refused = WebauthnRegistrationRefused(
-        [(("body", "credential"), "The security key's answer was not accepted; start again.")]
-    )
+    return await _creation_options(session, user, REGISTRATION)
+
+
+async def enrolment_options(session: AsyncSession, user: User) -> dict[str, Any]:
+    """Creation options of a first factor, for a user whose enrolment code was consumed at sign-in."""
+    return await _creation_options(session, user, ENROLMENT)
+
+
+async def _new_key(
+    session: AsyncSession, user: User, credential: Any, purpose: str, name: str
+) -> WebauthnCredential | None:
+    """The key of a valid answer to one of the user's `purpose` challenges (consumed), added; or None."""
     try:
         challenge = _challenge_of(credential)
     except Exception:  # a malformed answer is the client's error, never a 500
-        raise refused from None
-    if not await _use_challenge(session, user.id, REGISTRATION, challenge):
-        raise refused
+        return None
+    if not await _use_challenge(session, user.id, purpose, challenge):
+        return None
+    settings = get_settings()
     try:
         verified = webauthn.verify_registration_response(
             credential=credential,
@@ -210,8 +216,8 @@ async def register(
             expected_origin=_origins(),
         )
     except Exception:  # py_webauthn raises its own errors, and others on malformed input
-        raise refused from None
-    transports = credential.get("response", {}).get("transports") or []
+        return None
+    transports = credential["response"].get("transports") or []
     known = {t.value for t in AuthenticatorTransport}
     key = WebauthnCredential(
         user_id=user.id,
@@ -229,8 +235,34 @@ async def register(
         raise WebauthnCredentialExists("This security key is already registered.")
     session.add(key)
     await session.flush()
+    return key
+
+
+async def register(
+    session: AsyncSession, actor: Actor, user: User, credential: dict[str, Any], name: str
+) -> WebauthnCredential:
+    """Verify the browser's answer to a registration challenge of the user's; store the new key."""
+    await _require_second_factor_session(session, actor)
+    key = await _new_key(session, user, credential, REGISTRATION, name)
+    if key is None:
+        raise WebauthnRegistrationRefused(
+            [(("body", "credential"), "The security key's answer was not accepted; start again.")]
+        )
     await audit.record(session, actor, "mfa.webauthn.register", resource_type="user", resource_id=user.id)
     return key
+
+
+async def enrol(session: AsyncSession, user: User, answer: str) -> bool:
+    """Whether `answer` (JSON: `credential`, `name`) answers the user's enrolment challenge; adds the key."""
+    try:
+        body = json.loads(answer)
+        credential, name = body["credential"], str(body["name"])
+    except Exception:
+        return False
+    try:
+        return await _new_key(session, user, credential, ENROLMENT, name) is not None
+    except WebauthnCredentialExists:
+        return False  # another account's key: a wrong answer like any other, no oracle
 
 
 async def list_own(session: AsyncSession, user_id: uuid.UUID) -> Sequence[WebauthnCredential]:
@@ -318,6 +350,15 @@ async def use_assertion(session: AsyncSession, user: User, assertion: str) -> bo
         .execution_options(synchronize_session=False)
     )
     return moved.rowcount == 1
+
+
+async def drop_enrolment(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Void a started key enrolment (an admin's new enrolment code restarts it)."""
+    await session.execute(
+        delete(WebauthnChallenge).where(
+            WebauthnChallenge.user_id == user_id, WebauthnChallenge.purpose == ENROLMENT
+        )
+    )
 
 
 async def reset(session: AsyncSession, user_id: uuid.UUID) -> None:

@@ -78,3 +78,17 @@ class WebauthnCredentialRead(BaseModel):
     transports: list[str]
     created_at: datetime
     last_used_at: datetime | None
+
+
+class KeyEnrolmentConfirm(EnrolmentCredentials):
+    credential: dict[str, Any] = Field(
+        description="The JSON of navigator.credentials.create()'s answer to the enrolment options."
+    )
+    name: str = Field(default="Kunci keamanan", min_length=1, max_length=64)
+
+
+class KeyEnrolmentRead(BaseModel):
+    """The enrolled security key, and ten recovery codes, shown once (each signs in once)."""
+
+    credential: WebauthnCredentialRead
+    recovery_codes: list[str]

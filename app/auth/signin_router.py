@@ -189,7 +189,7 @@ async def token_of_browser_grant(
     )
 
 
-def _user_actor(request: Request, user: User) -> Actor:
+def user_actor(request: Request, user: User) -> Actor:
     """The user of a password-checked request, as the audit trail names them."""
     state = request.state
     return Actor(
@@ -233,7 +233,7 @@ async def confirm_enrolment(
         address=request.state.client_ip,
         step=mfa.Step.confirm_enrolment,
     )
-    codes = await mfa.confirm_enrolment(session, _user_actor(request, user), user)
+    codes = await mfa.confirm_enrolment(session, user_actor(request, user), user)
     return RecoveryCodesRead(recovery_codes=codes)
 
 

@@ -85,6 +85,8 @@ PUBLIC_OPERATIONS = frozenset(
         ("POST", "/api/v1/auth/authorize"),
         ("POST", "/api/v1/auth/mfa/enrolment"),
         ("POST", "/api/v1/auth/mfa/enrolment/confirm"),
+        ("POST", "/api/v1/auth/webauthn/enrolment"),
+        ("POST", "/api/v1/auth/webauthn/enrolment/confirm"),
         # Security-key sign-in options: alike for every username, no user oracle (app/auth/passkeys.py).
         ("POST", "/api/v1/auth/webauthn/options"),
         # The calendar feed is authenticated by the secret token in its URL (calendar apps send

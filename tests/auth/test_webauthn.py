@@ -9,7 +9,16 @@ from app.auth.signin_models import WebauthnChallenge, WebauthnCredential
 from app.config import Settings, get_settings
 from app.security.policy import Role
 from tests.access import PASSWORD, TOKEN_URL, bearer, password_grant, password_user, sign_in
-from tests.auth import actions, authorize, authorize_params, code_of, enrol, next_code, pkce_pair
+from tests.auth import (
+    actions,
+    authorize,
+    authorize_params,
+    code_of,
+    enrol,
+    enrolment_code,
+    next_code,
+    pkce_pair,
+)
 from tests.auth.authenticator import SoftAuthenticator, unb64url
 
 OPTIONS = "/api/v1/auth/webauthn/options"
@@ -282,3 +291,96 @@ def test_origins_must_be_secure_and_on_the_relying_party():
     ):
         with pytest.raises(ValueError, match="webauthn_origins"):
             Settings(webauthn_rp_id="kupang.go.id", webauthn_origins=origins)
+
+
+ENROLMENT = "/api/v1/auth/webauthn/enrolment"
+
+
+async def _enrol_key(http, session, user, key: SoftAuthenticator):  # noqa: ANN001, ANN202
+    """Enrol `key` as the user's first factor with an admin's enrolment code; the confirmation."""
+    credentials = {"username": user.username, "password": PASSWORD}
+    started = await http.post(
+        ENROLMENT, json=credentials | {"enrolment_code": await enrolment_code(session, user)}
+    )
+    assert started.status_code == 200, started.text
+    return await http.post(
+        f"{ENROLMENT}/confirm", json=credentials | {"credential": key.create(started.json()["public_key"])}
+    )
+
+
+async def test_a_key_is_enrolled_as_the_first_factor_with_an_admins_code(client, session):
+    user = await password_user(session, Role.officer)
+    assert (await password_grant(client, user.username, PASSWORD)).status_code == 401
+    key = SoftAuthenticator()
+    confirmed = await _enrol_key(client, session, user, key)
+    assert confirmed.status_code == 201, confirmed.text
+    assert confirmed.json()["credential"]["transports"] == ["usb", "nfc"]
+    codes = confirmed.json()["recovery_codes"]
+    assert len(set(codes)) == 10
+    assert await actions(session, user.id) == ["mfa.enrolment-code", "mfa.webauthn.register"]
+
+    signed_in = await _grant(client, user.username, webauthn=key.get(await _options(client, user.username)))
+    assert signed_in.status_code == 200, signed_in.text
+    assert (await _grant(client, user.username, otp=codes[0])).status_code == 200
+    assert (await password_grant(client, user.username, PASSWORD)).status_code == 401
+    # With a key-signed session, a second key is registered from the account.
+    token = signed_in.json()["access_token"]
+    assert (await _register(client, token, SoftAuthenticator())).status_code == 201
+
+
+async def test_a_stolen_password_alone_cannot_enrol_a_key(client, session):
+    user = await password_user(session, Role.officer)
+    credentials = {"username": user.username, "password": PASSWORD}
+    wrong_password = await password_grant(client, "tidak-ada-" + user.username, PASSWORD)
+    missing = await client.post(ENROLMENT, json=credentials)
+    assert missing.status_code == 422
+    guessed = await client.post(ENROLMENT, json=credentials | {"enrolment_code": "abcd-efgh-ijkl"})
+    # An answer to options it never got: a challenge of the sign-in options, say.
+    options = await _options(client, user.username)
+    blind = SoftAuthenticator().create(
+        {"rp": {"id": "localhost"}, "user": {"id": "AA"}, "challenge": options["challenge"]}
+    )
+    confirmed_blind = await client.post(f"{ENROLMENT}/confirm", json=credentials | {"credential": blind})
+    for refused in (guessed, confirmed_blind):
+        assert refused.status_code == 401
+        assert refused.json() == wrong_password.json()
+    assert (
+        await session.scalar(select(WebauthnCredential.id).where(WebauthnCredential.user_id == user.id))
+        is None
+    )
+    await session.commit()
+
+
+async def test_a_key_enrolment_needs_no_factor_yet_and_a_key_of_nobody_else(client, session):
+    user, key, _ = await _registered(client, session)
+    # Over a key, an admin's code enrols no other first key: a second key is registered signed in.
+    keys_only = await password_user(session, Role.officer)
+    assert (await _enrol_key(client, session, keys_only, SoftAuthenticator())).status_code == 201
+    code = await enrolment_code(session, keys_only)
+    again = await client.post(
+        ENROLMENT, json={"username": keys_only.username, "password": PASSWORD, "enrolment_code": code}
+    )
+    assert again.status_code == 401
+    # Another account's key (its id already registered) is a wrong answer, not a conflict.
+    newcomer = await password_user(session, Role.officer)
+    borrowed = await _enrol_key(client, session, newcomer, key)
+    assert borrowed.status_code == 401  # the first user's key stays theirs
+    owner = await session.scalar(
+        select(WebauthnCredential.user_id).where(WebauthnCredential.user_id == user.id)
+    )
+    await session.commit()
+    assert owner == user.id
+
+
+async def test_an_admins_new_code_voids_a_started_key_enrolment(client, session):
+    user = await password_user(session, Role.officer)
+    credentials = {"username": user.username, "password": PASSWORD}
+    started = await client.post(
+        ENROLMENT, json=credentials | {"enrolment_code": await enrolment_code(session, user)}
+    )
+    options = started.json()["public_key"]
+    await enrolment_code(session, user)
+    confirmed = await client.post(
+        f"{ENROLMENT}/confirm", json=credentials | {"credential": SoftAuthenticator().create(options)}
+    )
+    assert confirmed.status_code == 401

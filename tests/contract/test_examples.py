@@ -23,9 +23,12 @@ WITHOUT_EXAMPLES_YET = {
     ("POST", f"{API}/auth/authorize"),
     ("POST", f"{API}/auth/mfa/enrolment"),
     ("POST", f"{API}/auth/mfa/enrolment/confirm"),
-    # A security key's signed answer to a fresh challenge: no fixed example can be accepted
-    # (tests/auth/test_webauthn.py registers one with a software authenticator).
+    # A security key's signed answer to a fresh challenge, or an admin's one-time enrolment code:
+    # no fixed example can be accepted (tests/auth/test_webauthn.py sends them with a software
+    # authenticator).
     ("POST", f"{API}/me/webauthn/registration/verify"),
+    ("POST", f"{API}/auth/webauthn/enrolment"),
+    ("POST", f"{API}/auth/webauthn/enrolment/confirm"),
 }
 
 # Bulk access to NIK names its purpose (app/bulk).
