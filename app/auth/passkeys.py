@@ -31,7 +31,13 @@ from webauthn.helpers.structs import (
 from app import clock
 from app.audit import service as audit
 from app.auth.models import AccessToken
-from app.auth.signin_models import AuthSession, MfaFactor, WebauthnChallenge, WebauthnCredential
+from app.auth.signin_models import (
+    AuthorizationCode,
+    AuthSession,
+    MfaFactor,
+    WebauthnChallenge,
+    WebauthnCredential,
+)
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.security.principal import Actor
@@ -100,18 +106,28 @@ async def _first_factor_at(session: AsyncSession, user_id: uuid.UUID) -> datetim
 
 
 async def _signed_in_at(session: AsyncSession, actor: Actor) -> datetime | None:
-    """When the sign-in behind the actor's token happened (a session's start); None: not our token."""
+    """When the sign-in behind the actor's token happened; None: not a token of ours.
+
+    A session's sign-in is its authorization code's issue (the password and factor were checked
+    then, up to the code's lifetime before the session began).
+    """
     row = (
         await session.execute(
-            select(AccessToken.created_at, AuthSession.created_at)
+            select(AccessToken.created_at, AuthSession.created_at, func.min(AuthorizationCode.expires_at))
             .outerjoin(AuthSession, AuthSession.id == AccessToken.session_id)
+            .outerjoin(AuthorizationCode, AuthorizationCode.session_id == AuthSession.id)
             .where(AccessToken.id == actor.token_id, AccessToken.user_id == actor.id)
+            .group_by(AccessToken.created_at, AuthSession.created_at)
         )
     ).first()
     if row is None:
         return None
-    token_at, session_at = row
-    return session_at or token_at
+    token_at, session_at, code_expires_at = row
+    if session_at is None:
+        return token_at  # the password grant: the token's own sign-in
+    code_ttl = timedelta(seconds=get_settings().authorization_code_ttl_seconds)
+    # The code may be purged already: then the earliest it can have been issued.
+    return (code_expires_at or session_at) - code_ttl
 
 
 async def _require_second_factor_session(session: AsyncSession, actor: Actor) -> None:

@@ -13,9 +13,11 @@ from tests.auth import (
     actions,
     authorize,
     authorize_params,
+    browser_sign_in,
     code_of,
     enrol,
     enrolment_code,
+    exchange,
     next_code,
     pkce_pair,
 )
@@ -384,3 +386,20 @@ async def test_an_admins_new_code_voids_a_started_key_enrolment(client, session)
         f"{ENROLMENT}/confirm", json=credentials | {"credential": SoftAuthenticator().create(options)}
     )
     assert confirmed.status_code == 401
+
+
+async def test_a_browser_session_registers_a_key_if_its_sign_in_used_the_factor(
+    client, session, frontend, monkeypatch
+):
+    monkeypatch.setattr(get_settings(), "mfa_required", False)
+    user = await password_user(session, Role.viewer)
+    # A code won with the password alone, before the factor came, exchanged after it came.
+    verifier, challenge = pkce_pair()
+    early = code_of(await authorize(client, user.username, challenge))
+    totp, _ = await enrol(client, session, user)
+    late = await exchange(client, early, verifier)
+    assert late.status_code == 200, late.text
+    refused = await client.post(REGISTRATION, headers=bearer(late.json()["access_token"]))
+    assert refused.status_code == 403
+    signed_in = await browser_sign_in(client, user.username, otp=next_code(totp))
+    assert (await _register(client, signed_in["access_token"], SoftAuthenticator())).status_code == 201
