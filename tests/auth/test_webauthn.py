@@ -5,6 +5,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from app.auth import service as auth_service
 from app.auth.signin_models import WebauthnChallenge, WebauthnCredential
 from app.config import Settings, get_settings
 from app.security.policy import Role
@@ -403,3 +404,21 @@ async def test_a_browser_session_registers_a_key_if_its_sign_in_used_the_factor(
     assert refused.status_code == 403
     signed_in = await browser_sign_in(client, user.username, otp=next_code(totp))
     assert (await _register(client, signed_in["access_token"], SoftAuthenticator())).status_code == 201
+
+
+async def test_a_challenge_expires_and_is_purged(client, session, moved_clock):
+    user, key, _ = await _registered(client, session)
+    options = await _options(client, user.username)
+    moved_clock.advance(seconds=get_settings().webauthn_challenge_seconds + 1)
+    late = await _grant(client, user.username, webauthn=key.get(options))
+    assert late.status_code == 401
+    purged = await auth_service.purge_expired(session)
+    await session.commit()
+    assert purged.codes >= 1
+    left = await session.scalar(
+        select(WebauthnChallenge.id).where(WebauthnChallenge.challenge == options["challenge"])
+    )
+    await session.commit()
+    assert left is None
+    fresh = await _grant(client, user.username, webauthn=key.get(await _options(client, user.username)))
+    assert fresh.status_code == 200, fresh.text
