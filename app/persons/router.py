@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
 from app.audit.schemas import AuditEventRead
+from app.bulk import imports as bulk_imports
 from app.bulk import service as bulk
 from app.conventions import FILE_HEADERS, IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
@@ -226,12 +227,19 @@ async def import_csv(
     actor: Permitted("persons:bulk"),
     site_id: uuid.UUID,
     dry_run: bool = False,
+    import_request: Annotated[
+        uuid.UUID | None,
+        Query(description="An approved import request for this file (POST /import-requests)."),
+    ] = None,
 ) -> ImportReport:
     """Import persons from CSV (UTF-8, `,` or `;`): all rows or none; `dry_run=true` only validates."""
+    # A file with NIK names its purpose (X-Purpose) and, with `bulk_nik_import_approval`, runs only
+    # with an approved import request of the caller for this site and these bytes (app/bulk/imports.py).
     raw = await _read_csv(request)
-    if bulk.touches_nik(raw):
-        bulk.require_purpose(actor, "An import with NIK")
-    return await import_service.run_import(session, actor, site_id, raw, dry_run=dry_run)
+    settings = request.app.state.settings
+    reason = await bulk_imports.check(session, actor, site_id, raw, import_request, settings, dry_run=dry_run)
+    report = await import_service.run_import(session, actor, site_id, raw, dry_run=dry_run, reason=reason)
+    return report.model_copy(update={"file_sha256": bulk_imports.file_sha256(raw)})
 
 
 @router.get(

@@ -220,6 +220,10 @@ class ImportReport(ResponseBody):
     )
     persons_truncated: bool = Field(default=False, description="More were created than `persons` lists.")
     errors: list[ImportError_]
+    file_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 (hex) of the file's bytes: what POST /import-requests approves.",
+    )
 
 
 class DataExport(ResponseBody):
