@@ -181,6 +181,7 @@ async def test_every_request_body_example_is_accepted(app, client, callers, monk
     story.ids["imported_person"] = report.json()["persons"][0]["id"]
     await story.send("POST", "/persons/search")
     await story.send("POST", "/export-requests", headers=PURPOSE)
+    await story.send("POST", "/import-requests", headers=PURPOSE)
     await story.send("PATCH", "/persons/{person_id}", person)
     await story.send("POST", "/persons/{person_id}/status-changes", person)
     await story.send("POST", "/persons/{person_id}/status-changes", {"person_id": "imported_person"})
