@@ -1,5 +1,6 @@
 """Bulk CSV import: all or nothing, every error reported by row and column, values never echoed."""
 
+import hashlib
 import uuid
 
 import httpx
@@ -124,6 +125,7 @@ async def test_dry_run_validates_and_writes_nothing(client, callers, session):
         "persons": [],
         "persons_truncated": False,
         "errors": [],
+        "file_sha256": hashlib.sha256(_csv(GOOD_ROWS)).hexdigest(),  # what an import request names
     }
     assert await person_count(session) == 0
     bad = await post_csv(client, callers, site["id"], _csv([*GOOD_ROWS, GOOD_ROWS[1]]), dry_run="true")
