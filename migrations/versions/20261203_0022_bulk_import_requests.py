@@ -1,7 +1,7 @@
 """bulk requests: import requests beside export requests
 
 Revision ID: 0022
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-03 08:00:00
 
 `export_requests` becomes `bulk_requests`, one table for both kinds of bulk access that touch NIK
@@ -9,6 +9,7 @@ and wait for a second staff approval: `kind` ("export" for the existing rows, or
 an import its `site_id`, the `file_sha256` of the file approved and its announced `rows`.
 `downloaded_at` becomes `claimed_at` (downloaded, or imported). Downgrading drops the import
 requests (an export table cannot hold them) and restores the export table as it was.
+Numbered 0022 but applied after 0023 (client networks), which reached main first.
 """
 
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | Sequence[str] | None = "0021"
+down_revision: str | Sequence[str] | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
