@@ -214,6 +214,7 @@ IMPORT_BODY = {
     openapi_extra={"requestBody": IMPORT_BODY},
     responses=bulk.PURPOSE_RESPONSES
     | {
+        404: {"description": "`import_request` names no import request of yours."},
         413: {"description": "The file is over the upload limit (`max_upload_bytes`)."},
         422: {
             "description": "Every error as `{row, column, message}` (row 1 is the header), up to "

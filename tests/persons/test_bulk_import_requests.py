@@ -4,6 +4,7 @@ The file's SHA-256 (a dry run reports it) is asked for (POST /import-requests, X
 staff member approves, and the requester imports exactly that file into that site, once.
 """
 
+import asyncio
 import hashlib
 import uuid
 
@@ -145,6 +146,23 @@ async def test_an_approved_import_runs_once_for_that_file_and_is_audited_with_bo
     assert await person_count(session) == 2
     state = await client.get(f"{IMPORTS}/{request['id']}", headers=officer.headers)
     assert state.json()["status"] == "imported" and state.json()["imported_at"] is not None
+
+
+async def test_two_imports_at_once_with_one_request_run_once(client, session, callers, site, officer_b):
+    """The claim is one UPDATE: of two concurrent imports, one runs and the other is refused."""
+    request = (await _ask(client, callers.officer, site["id"], WITH_NIK)).json()
+    assert (
+        await client.post(f"{IMPORTS}/{request['id']}/approval", headers=officer_b.headers)
+    ).status_code == 200
+    both = await asyncio.gather(
+        *(
+            _import(client, callers.officer, site["id"], WITH_NIK, import_request=request["id"])
+            for _ in range(2)
+        )
+    )
+    assert sorted(r.status_code for r in both) == [200, 409], [r.text for r in both]
+    assert await person_count(session) == 2
+    assert len(await audit_events(session, "person.import")) == 1
 
 
 async def test_a_failed_import_gives_its_request_back(client, session, callers, site, officer_b):
