@@ -9,7 +9,10 @@ import hashlib
 import uuid
 
 import pytest
+from sqlalchemy import update
 
+from app.bulk.models import BulkRequest
+from app.db import utcnow
 from app.security.policy import Role
 from tests.factories import Caller, make_token
 from tests.persons.helpers import make_site
@@ -57,6 +60,10 @@ async def _import(client, caller, site_id: str, raw: bytes, **params: str):  # n
 async def _ask(client, caller, site_id: str, raw: bytes):  # noqa: ANN001, ANN202
     body = {"site_id": site_id, "file_sha256": hashlib.sha256(raw).hexdigest(), "rows": 2}
     return await client.post(IMPORTS, json=body, headers={**caller.headers, **PURPOSE})
+
+
+async def _approve(client, caller, request: dict):  # noqa: ANN001, ANN202
+    return await client.post(f"{IMPORTS}/{request['id']}/approval", headers=caller.headers)
 
 
 async def test_an_import_with_nik_without_a_request_is_refused_and_writes_nothing(
@@ -163,6 +170,20 @@ async def test_two_imports_at_once_with_one_request_run_once(client, session, ca
     assert sorted(r.status_code for r in both) == [200, 409], [r.text for r in both]
     assert await person_count(session) == 2
     assert len(await audit_events(session, "person.import")) == 1
+
+
+async def test_an_expired_request_is_refused(client, session, callers, site, officer_b):
+    request = (await _ask(client, callers.officer, site["id"], WITH_NIK)).json()
+    assert (
+        await client.post(f"{IMPORTS}/{request['id']}/approval", headers=officer_b.headers)
+    ).status_code == 200
+    await session.execute(
+        update(BulkRequest).where(BulkRequest.id == uuid.UUID(request["id"])).values(expires_at=utcnow())
+    )
+    await session.commit()
+    expired = await _import(client, callers.officer, site["id"], WITH_NIK, import_request=request["id"])
+    assert expired.status_code == 409 and "expired" in expired.json()["detail"]
+    assert await person_count(session) == 0
 
 
 async def test_a_failed_import_gives_its_request_back(client, session, callers, site, officer_b):
