@@ -43,7 +43,7 @@ async def create_agency(
     """Register an agency."""
     agency = await service.create(session, actor, body)
     return await idem.created(
-        AgencyRead.model_validate(agency), f"/api/v1/agencies/{agency.id}", agency.version
+        AgencyRead.model_validate(agency), "get_agency", agency_id=agency.id, version=agency.version
     )
 
 

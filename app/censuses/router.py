@@ -33,8 +33,13 @@ async def create_census(
 ) -> Response:
     """Open a census round (e.g. initial, final)."""
     census = await service.create(session, actor, site_id, body)
-    location = f"/api/v1/sites/{site_id}/censuses/{census.id}"
-    return await idem.created(CensusRead.model_validate(census), location, census.version)
+    return await idem.created(
+        CensusRead.model_validate(census),
+        "get_census",
+        site_id=site_id,
+        census_id=census.id,
+        version=census.version,
+    )
 
 
 @router.get("/{census_id}", response_model=CensusRead)

@@ -52,7 +52,7 @@ async def submit_change_request(
     """Propose a status change or a correction of a person referred to your agency; officers decide."""
     request = await service.submit(session, actor, person_id, body)
     view = service.present(request, actor)
-    return await idem.created(view, f"/api/v1/change-requests/{request.id}", request.version)
+    return await idem.created(view, "get_change_request", request_id=request.id, version=request.version)
 
 
 @person_router.get("/{person_id}/change-requests", response_model=Page[ChangeRequestRead])

@@ -94,7 +94,7 @@ async def create_coordination(
     """Open a case for a site and an origin regency/city."""
     case = await service.create(session, actor, body)
     [view] = await service.read(session, actor, [case])
-    return await idem.created(view, f"/api/v1/coordinations/{case.id}", case.version)
+    return await idem.created(view, "get_coordination", coordination_id=case.id, version=case.version)
 
 
 @coordinations.post("/generate", response_model=GenerateResult)
@@ -105,8 +105,8 @@ async def generate_coordinations(
     created, existing = await service.generate(session, actor, body.site_id)
     views = await service.read(session, actor, created)
     # No one resource: a replay reads the site's cases, which then all exist.
-    read_path = f"/api/v1/coordinations?site_id={body.site_id}"
-    return await idem.respond(GenerateResult(created=views, existing=existing), read_path=read_path)
+    result = GenerateResult(created=views, existing=existing)
+    return await idem.respond(result, "list_coordinations", query={"site_id": body.site_id})
 
 
 @coordinations.get("/summary", response_model=CoordinationSummary)
@@ -194,8 +194,13 @@ async def add_correspondence(
 ) -> Response:
     """Record a letter (with its nomor surat), e-mail, call or meeting of the case."""
     item = await service.add_correspondence(session, actor, coordination_id, body)
-    location = f"/api/v1/coordinations/{coordination_id}/correspondence/{item.id}"
-    return await idem.created(CorrespondenceRead.model_validate(item), location, item.version)
+    return await idem.created(
+        CorrespondenceRead.model_validate(item),
+        "get_correspondence",
+        coordination_id=coordination_id,
+        correspondence_id=item.id,
+        version=item.version,
+    )
 
 
 @coordinations.get("/{coordination_id}/correspondence/{correspondence_id}", response_model=CorrespondenceRead)
@@ -266,7 +271,7 @@ async def create_repatriation(
     """Plan a travel batch of a case, with its members (verified or awaiting return, in no other batch)."""
     batch, case = await batch_service.create(session, actor, body)
     view = await batch_service.read(session, actor, batch, case)
-    return await idem.created(view, f"/api/v1/repatriations/{batch.id}", batch.version)
+    return await idem.created(view, "get_repatriation", repatriation_id=batch.id, version=batch.version)
 
 
 @repatriations.get("/{repatriation_id}", response_model=RepatriationRead)
@@ -319,7 +324,7 @@ async def add_member(
         session, actor, repatriation_id, body.person_id, body.override_reason
     )
     view = await batch_service.read(session, actor, batch, case)
-    return await idem.created(view, f"/api/v1/repatriations/{batch.id}", batch.version)
+    return await idem.created(view, "get_repatriation", repatriation_id=batch.id, version=batch.version)
 
 
 @repatriations.delete("/{repatriation_id}/members/{person_id}", status_code=204)
@@ -338,7 +343,7 @@ async def _answer(
 ) -> Response:
     """The batch after an action, stored for Idempotency-Key replays."""
     view = await batch_service.read(session, actor, batch, case)
-    return await idem.respond(view, read_path=f"/api/v1/repatriations/{batch.id}", version=batch.version)
+    return await idem.respond(view, "get_repatriation", repatriation_id=batch.id, version=batch.version)
 
 
 @repatriations.post("/{repatriation_id}/depart", response_model=RepatriationRead)
@@ -441,7 +446,10 @@ async def create_assistance(
     """Record assistance for a person (whole rupiah); pem_fund needs an eligible determination."""
     record = await assistance_service.create(session, actor, person_id, body)
     return await idem.created(
-        AssistanceRead.model_validate(record), f"/api/v1/assistance/{record.id}", record.version
+        AssistanceRead.model_validate(record),
+        "get_assistance",
+        assistance_id=record.id,
+        version=record.version,
     )
 
 

@@ -110,7 +110,7 @@ async def create_meeting(
     """Schedule a meeting."""
     meeting = await service.create_meeting(session, actor, body)
     return await idem.created(
-        MeetingRead.model_validate(meeting), f"/api/v1/meetings/{meeting.id}", meeting.version
+        MeetingRead.model_validate(meeting), "get_meeting", meeting_id=meeting.id, version=meeting.version
     )
 
 
@@ -176,8 +176,13 @@ async def add_participant(
 ) -> Response:
     """Invite an active agency (once per meeting)."""
     participant = await participant_service.add_participant(session, actor, meeting_id, body)
-    location = f"/api/v1/meetings/{meeting_id}/participants/{participant.id}"
-    return await idem.created(ParticipantRead.model_validate(participant), location, participant.version)
+    return await idem.created(
+        ParticipantRead.model_validate(participant),
+        "get_participant",
+        meeting_id=meeting_id,
+        participant_id=participant.id,
+        version=participant.version,
+    )
 
 
 @meetings.get("/{meeting_id}/participants/{participant_id}", response_model=ParticipantRead)
@@ -246,8 +251,13 @@ async def add_agenda_item(
 ) -> Response:
     """Add an agenda item (numbered after the last one unless a free number is given)."""
     item = await agenda_service.add_agenda_item(session, actor, meeting_id, body)
-    location = f"/api/v1/meetings/{meeting_id}/agenda-items/{item.id}"
-    return await idem.created(AgendaItemRead.model_validate(item), location, item.version)
+    return await idem.created(
+        AgendaItemRead.model_validate(item),
+        "get_agenda_item",
+        meeting_id=meeting_id,
+        item_id=item.id,
+        version=item.version,
+    )
 
 
 @meetings.get("/{meeting_id}/agenda-items/{item_id}", response_model=AgendaItemRead)
@@ -344,8 +354,13 @@ async def add_action_item(
 ) -> Response:
     """Assign a task to the organizer or a participant, due no earlier than the meeting."""
     item = await action_item_service.add_action_item(session, actor, meeting_id, body)
-    location = f"/api/v1/meetings/{meeting_id}/action-items/{item.id}"
-    return await idem.created(ActionItemRead.model_validate(item), location, item.version)
+    return await idem.created(
+        ActionItemRead.model_validate(item),
+        "get_action_item",
+        meeting_id=meeting_id,
+        item_id=item.id,
+        version=item.version,
+    )
 
 
 @action_items.get("/meetings/{meeting_id}/action-items/{item_id}", response_model=ActionItemRead)

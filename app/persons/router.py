@@ -124,7 +124,7 @@ async def create_person(
     """Register a person; `warnings` lists NIK disagreements that were accepted."""
     person, warnings = await service.create(session, actor, body)
     view = presenter.for_staff_or_auditor(person, actor, [], warnings)
-    return await idem.created(view, f"/api/v1/persons/{person.id}", person.version)
+    return await idem.created(view, "get_person", person_id=person.id, version=person.version)
 
 
 @router.get(
@@ -306,7 +306,7 @@ async def refer_person(
     await service.refer(session, actor, person_id, body.agency_id, body.reason)
     found = await service.find(session, actor, person_id)
     view = await _view(session, actor, found)
-    return await idem.created(view, f"/api/v1/persons/{person_id}", found.person.version)
+    return await idem.created(view, "get_person", person_id=person_id, version=found.person.version)
 
 
 @router.delete("/{person_id}/referrals/{agency_id}", status_code=204)

@@ -35,7 +35,9 @@ async def create_site(
 ) -> Response:
     """Register a site."""
     site = await service.create(session, actor, body)
-    return await idem.created(SiteRead.model_validate(site), f"/api/v1/sites/{site.id}", site.version)
+    return await idem.created(
+        SiteRead.model_validate(site), "get_site", site_id=site.id, version=site.version
+    )
 
 
 @router.get("/{site_id}", response_model=SiteRead)

@@ -40,7 +40,9 @@ async def create_user(
 ) -> Response:
     """Create a user."""
     user = await service.create(session, actor, body)
-    return await idem.created(UserRead.model_validate(user), f"/api/v1/users/{user.id}", user.version)
+    return await idem.created(
+        UserRead.model_validate(user), "get_user", user_id=user.id, version=user.version
+    )
 
 
 @router.get("/{user_id}", response_model=UserRead)

@@ -86,7 +86,10 @@ async def create_webhook(
     """Subscribe a URL to events; the response carries the signing `secret`, shown this once."""
     subscription, secret = await service.create(session, actor, body, _settings(request))
     return await idem.created(
-        _with_secret(subscription, secret), f"/api/v1/webhooks/{subscription.id}", subscription.version
+        _with_secret(subscription, secret),
+        "get_webhook",
+        webhook_id=subscription.id,
+        version=subscription.version,
     )
 
 
