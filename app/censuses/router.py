@@ -20,7 +20,7 @@ async def list_censuses(
 ) -> Page[CensusRead]:
     """The census rounds of a site."""
     items, cursor = await service.list_rounds(session, site_id, page)
-    return Page(items=[CensusRead.model_validate(c) for c in items], next_cursor=cursor)
+    return Page.of(items, cursor, CensusRead)
 
 
 @router.post("", status_code=201, response_model=CensusRead)

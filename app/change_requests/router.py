@@ -38,7 +38,7 @@ FiltersDep = Annotated[Filters, Depends(_filters)]
 
 
 def _page(requests: list, actor: Actor, cursor: str | None) -> Page[ChangeRequestRead]:
-    return Page(items=[service.present(r, actor) for r in requests], next_cursor=cursor)
+    return Page.of(requests, cursor, lambda r: service.present(r, actor))
 
 
 @person_router.post("/{person_id}/change-requests", status_code=201, response_model=ChangeRequestRead)

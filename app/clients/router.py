@@ -27,7 +27,7 @@ async def list_clients(
 ) -> Page[ClientRead]:
     """List API clients."""
     items, cursor = await service.list_clients(session, page)
-    return Page(items=[ClientRead.model_validate(c) for c in items], next_cursor=cursor)
+    return Page.of(items, cursor, ClientRead)
 
 
 @router.post("", status_code=201, response_model=ClientWithSecret)

@@ -81,7 +81,7 @@ async def list_coordinations(
 ) -> Page[CoordinationRead]:
     """List coordination cases (partners: those their agency is the counterpart of)."""
     items, cursor = await service.list_cases(session, actor, page, filters)
-    return Page(items=await service.read(session, actor, items), next_cursor=cursor)
+    return Page.of(await service.read(session, actor, items), cursor)
 
 
 @coordinations.post("", status_code=201, response_model=CoordinationRead)
@@ -157,7 +157,7 @@ async def list_case_persons(
 ) -> Page[CasePersonRead]:
     """The case's persons, NIK masked (partners: those on the way home, under their own ids)."""
     items, cursor = await case_persons.list_persons(session, actor, coordination_id, page, status=status)
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @coordinations.get("/{coordination_id}/persons/{person_id}", response_model=CasePersonRead)
@@ -181,7 +181,7 @@ async def list_correspondence(
 ) -> Page[CorrespondenceRead]:
     """The case's letters, e-mails, calls and meetings, in the order recorded."""
     items, cursor = await service.list_correspondence(session, actor, coordination_id, page, updated_since)
-    return Page(items=[CorrespondenceRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, CorrespondenceRead)
 
 
 @coordinations.post("/{coordination_id}/correspondence", status_code=201, response_model=CorrespondenceRead)
@@ -258,7 +258,7 @@ async def list_repatriations(
 ) -> Page[RepatriationRead]:
     """List travel batches (partners: those of their agency's cases)."""
     items, cursor = await batch_service.list_batches(session, actor, page, filters)
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @repatriations.post("", status_code=201, response_model=RepatriationRead)
@@ -308,7 +308,7 @@ async def list_members(
 ) -> Page[MemberRead]:
     """The batch's members with their current status."""
     items, cursor = await batch_service.list_members(session, actor, repatriation_id, page)
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @repatriations.post("/{repatriation_id}/members", status_code=201, response_model=RepatriationRead)
@@ -432,7 +432,7 @@ async def list_person_assistance(
 ) -> Page[AssistanceRead]:
     """A person's assistance records."""
     items, cursor = await assistance_service.list_for_person(session, actor, person_id, page, filters)
-    return Page(items=[AssistanceRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, AssistanceRead)
 
 
 @assistance.post("/persons/{person_id}/assistance", status_code=201, response_model=AssistanceRead)
@@ -465,7 +465,7 @@ async def list_assistance(
     items, cursor = await assistance_service.list_records(
         session, actor, page, _with_person(filters, person_id)
     )
-    return Page(items=[AssistanceRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, AssistanceRead)
 
 
 @assistance.get("/assistance/totals", response_model=AssistanceTotals)

@@ -50,7 +50,7 @@ async def list_facts(actor: Permitted("programs:read")) -> Page[FactRead]:
         )
         for fact in FACTS.values()
     ]
-    return Page(items=items, next_cursor=None)
+    return Page.of(items, None)
 
 
 @router.get("/programs", response_model=Page[ProgramRead])
@@ -59,7 +59,7 @@ async def list_programs(
 ) -> Page[ProgramRead]:
     """List programs."""
     items, cursor = await service.list_programs(session, page, active)
-    return Page(items=[ProgramRead.model_validate(p) for p in items], next_cursor=cursor)
+    return Page.of(items, cursor, ProgramRead)
 
 
 @router.post("/programs", status_code=201, response_model=ProgramRead)
@@ -108,7 +108,7 @@ async def list_rule_sets(
 ) -> Page[RuleSetRead]:
     """List a program's rule sets."""
     items, cursor = await service.list_rule_sets(session, program_id, page, status)
-    return Page(items=[RuleSetRead.model_validate(r) for r in items], next_cursor=cursor)
+    return Page.of(items, cursor, RuleSetRead)
 
 
 @router.post("/programs/{program_id}/rule-sets", status_code=201, response_model=RuleSetRead)
@@ -236,7 +236,7 @@ async def list_determinations(
     items, cursor = await determinations.list_determinations_audited(
         session, actor, program_id, page, eligible=eligible, person_id=person_id, run_id=run_id, change=change
     )
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @router.get("/programs/{program_id}/determination-runs", response_model=Page[RunRead])
@@ -245,7 +245,7 @@ async def list_runs(
 ) -> Page[RunRead]:
     """List determination runs with their counts."""
     items, cursor = await determinations.list_runs(session, program_id, page)
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @router.get("/programs/{program_id}/determination-runs/{run_id}", response_model=RunRead)

@@ -100,7 +100,7 @@ async def list_meetings(
 ) -> Page[MeetingRead]:
     """List meetings by kind, status, site, agency, time window or last change."""
     items, cursor = await service.list_meetings(session, actor, page, filters)
-    return Page(items=[MeetingRead.model_validate(m) for m in items], next_cursor=cursor)
+    return Page.of(items, cursor, MeetingRead)
 
 
 @meetings.post("", status_code=201, response_model=MeetingRead)
@@ -145,7 +145,7 @@ async def meeting_history(
 ) -> Page[MeetingChangeRead]:
     """Every change to the meeting and its parts, oldest first, with old and new values."""
     items, cursor = await service.list_history(session, actor, meeting_id, page)
-    return Page(items=[MeetingChangeRead.model_validate(c) for c in items], next_cursor=cursor)
+    return Page.of(items, cursor, MeetingChangeRead)
 
 
 # --- participants -------------------------------------------------------------------------
@@ -163,7 +163,7 @@ async def list_participants(
     items, cursor = await participant_service.list_participants(
         session, actor, meeting_id, page, updated_since
     )
-    return Page(items=[ParticipantRead.model_validate(p) for p in items], next_cursor=cursor)
+    return Page.of(items, cursor, ParticipantRead)
 
 
 @meetings.post("/{meeting_id}/participants", status_code=201, response_model=ParticipantRead)
@@ -238,7 +238,7 @@ async def list_agenda_items(
 ) -> Page[AgendaItemRead]:
     """The agenda, in order of number."""
     items, cursor = await agenda_service.list_agenda(session, actor, meeting_id, page, updated_since)
-    return Page(items=[AgendaItemRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, AgendaItemRead)
 
 
 @meetings.post("/{meeting_id}/agenda-items", status_code=201, response_model=AgendaItemRead)
@@ -325,7 +325,7 @@ async def list_all_action_items(
         due_before=due_before,
         updated_since=updated_since,
     )
-    return Page(items=[ActionItemRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, ActionItemRead)
 
 
 @action_items.get("/meetings/{meeting_id}/action-items", response_model=Page[ActionItemRead])
@@ -341,7 +341,7 @@ async def list_action_items(
     items, cursor = await action_item_service.list_action_items(
         session, actor, page, meeting_id=meeting_id, status=status, updated_since=updated_since
     )
-    return Page(items=[ActionItemRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, ActionItemRead)
 
 
 @action_items.post("/meetings/{meeting_id}/action-items", status_code=201, response_model=ActionItemRead)

@@ -112,9 +112,8 @@ def _ids(found: list[Found]) -> list[uuid.UUID]:
 
 
 def _page(found: list[Found], cursor: str | None, actor: Actor, referrals: dict[uuid.UUID, Any]) -> Response:
-    """The fields of Page[AnyPersonRead], serialized without building models (hot path)."""
-    page_body = {"items": [presenter.fields(f, actor, referrals) for f in found], "next_cursor": cursor}
-    return json_response(plain_json(page_body))
+    """Page[AnyPersonRead] of the views' fields, serialized without building their models (hot path)."""
+    return json_response(plain_json(Page.of(found, cursor, lambda f: presenter.fields(f, actor, referrals))))
 
 
 @router.post("", status_code=201, response_model=PersonRead)
@@ -326,7 +325,7 @@ async def access_log(
 ) -> Page[AuditEventRead]:
     """Who read or changed this record, when, from which client."""
     events, cursor = await service.access_log(session, actor, person_id, page)
-    return Page(items=[AuditEventRead.model_validate(e) for e in events], next_cursor=cursor)
+    return Page.of(events, cursor, AuditEventRead)
 
 
 @router.get("/{person_id}/data-export", response_model=DataExport)

@@ -26,7 +26,7 @@ async def list_sites(
 ) -> Page[SiteRead]:
     """List sites."""
     items, cursor = await service.list_sites(session, page, status=status, updated_since=updated_since)
-    return Page(items=[SiteRead.model_validate(s) for s in items], next_cursor=cursor)
+    return Page.of(items, cursor, SiteRead)
 
 
 @router.post("", status_code=201, response_model=SiteRead)

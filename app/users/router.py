@@ -31,7 +31,7 @@ async def list_users(
 ) -> Page[UserRead]:
     """List users."""
     items, cursor = await service.list_users(session, page, role=role, active=active, agency_id=agency_id)
-    return Page(items=[UserRead.model_validate(u) for u in items], next_cursor=cursor)
+    return Page.of(items, cursor, UserRead)
 
 
 @router.post("", status_code=201, response_model=UserRead)
