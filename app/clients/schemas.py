@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from app.schemas import Name, RequestBody, ResponseBody
+from app.schemas import Name, PatchBody, RequestBody, ResponseBody
 from app.security.policy import Role
 
 
@@ -16,11 +16,11 @@ class ClientCreate(RequestBody):
     active: bool = True
 
 
-class ClientUpdate(RequestBody):
-    name: Name | None = None
-    role: Role | None = None
+class ClientUpdate(PatchBody):
+    name: Name = None
+    role: Role = None
     agency_id: uuid.UUID | None = None
-    active: bool | None = Field(default=None, description="Deactivating revokes the client's tokens.")
+    active: bool = Field(default=None, description="Deactivating revokes the client's tokens.")
 
 
 class ClientRead(ResponseBody):

@@ -319,8 +319,6 @@ async def update(
     case = await get(session, actor, case_id)
     check_version(expected, case.version)
     changes = data.model_dump(exclude_unset=True)
-    if "status" in changes and changes["status"] is None:
-        raise InvalidInput([(("body", "status"), "may not be null")])
     if "counterpart_agency_id" in changes:
         await _check_counterpart(session, changes["counterpart_agency_id"], case.region_code)
     status = changes.get("status", case.status)
@@ -457,9 +455,6 @@ async def update_correspondence(
     item = await get_correspondence(session, actor, case_id, item_id)
     check_version(expected, item.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("direction", "channel", "dated_on", "subject"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     for field, value in changes.items():
         setattr(item, field, value)
     await session.flush()

@@ -27,7 +27,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.eligibility.facts import FACTS, Fact, FactType
 from app.eligibility.operators import LIST_OPS, NULL_OPS, Op
-from app.schemas import LINE, Line, Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Line, Name, PatchBody, RequestBody, ResponseBody, ShortText, Text
 
 MAX_DEPTH = 20
 MAX_NODES = 500
@@ -273,13 +273,13 @@ class ProgramCreate(RequestBody):
     active: bool = True
 
 
-class ProgramUpdate(RequestBody):
-    name: Name | None = None
+class ProgramUpdate(PatchBody):
+    name: Name = None
     description: Note | None = None
-    benefit_kind: BenefitKind | None = None
+    benefit_kind: BenefitKind = None
     benefit_amount: Rupiah | None = None
     funding_source: ShortText | None = None
-    active: bool | None = None
+    active: bool = None
 
 
 class ProgramRead(ResponseBody):
@@ -322,8 +322,8 @@ class RuleSetCreate(_Window):
     note: Note | None = None
 
 
-class RuleSetUpdate(_Window):
-    rule: Rule | None = None
+class RuleSetUpdate(_Window, PatchBody):
+    rule: Rule = None
     reference: ShortText | None = None
     note: Note | None = None
 

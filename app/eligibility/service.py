@@ -95,9 +95,6 @@ async def update_program(
     program = await lookup_program(session, program_id)
     check_version(expected, program.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "benefit_kind", "active"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     for field, value in changes.items():
         setattr(program, field, value)
     await session.flush()
@@ -208,9 +205,7 @@ async def update_rule_set(
     _refuse_unless_draft(rule_set)
     check_version(expected, rule_set.revision)
     changes = data.model_dump(exclude_unset=True, exclude={"rule"})
-    if "rule" in data.model_fields_set:
-        if data.rule is None:
-            raise InvalidInput([(("body", "rule"), "may not be null")])
+    if data.rule is not None:
         rule_set.rule = rule_json(data.rule)
         rule_set.content_hash = content_hash(rule_set.rule)
     for field, value in changes.items():

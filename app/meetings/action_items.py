@@ -21,7 +21,6 @@ from app.meetings.service import (
     local_date,
     lookup_child,
     lookup_meeting,
-    refuse_nulls,
     require_active_agency,
 )
 from app.pagination import PageParams, paginate_rows
@@ -121,7 +120,6 @@ async def update_action_item(
     changes = data.model_dump(exclude_unset=True)
     _refuse_partner_change(actor, item, changes)
     check_version(expected, item.version)
-    refuse_nulls(changes, ("title", "assignee_agency_id", "status"))
     if changes.get("assignee_agency_id") == item.assignee_agency_id:
         del changes["assignee_agency_id"]
     await _check_fields(session, meeting, changes)

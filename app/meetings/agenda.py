@@ -12,7 +12,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.meetings import history
 from app.meetings.models import ActionItem, AgendaItem
 from app.meetings.schemas import AgendaItemCreate, AgendaItemUpdate
-from app.meetings.service import StillReferenced, lookup_child, lookup_meeting, refuse_nulls
+from app.meetings.service import StillReferenced, lookup_child, lookup_meeting
 from app.pagination import PageParams, encode_cursor
 from app.security.principal import Actor
 
@@ -120,7 +120,6 @@ async def update_agenda_item(
     item = await lookup_agenda_item(session, actor, meeting_id, item_id)
     check_version(expected, item.version)
     changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(changes, ("number", "title", "public"))
     if "number" in changes:
         await _check_number_free(session, meeting_id, changes["number"], exclude=item.id)
     diff = history.apply(item, changes)

@@ -18,7 +18,6 @@ from app.meetings.service import (
     StillReferenced,
     lookup_child,
     lookup_meeting,
-    refuse_nulls,
     require_active_agency,
 )
 from app.pagination import PageParams, paginate_rows
@@ -113,7 +112,6 @@ async def update_participant(
         )
     check_version(expected, participant.version)
     changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(changes, ("response",))
     if changes.get("attended") is not None and changes["attended"] != participant.attended:
         _check_started(meeting)
     diff = history.apply(participant, changes)

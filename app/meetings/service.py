@@ -6,9 +6,9 @@ are not audited: `lookup_*` finds a readable row or raises 404.
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -102,13 +102,6 @@ async def lookup_child(
     return meeting, child
 
 
-def refuse_nulls(changes: dict[str, Any], fields: Iterable[str]) -> None:
-    """422 for each of `fields` that a PATCH body sets to null."""
-    nulls = [(("body", f), "may not be null") for f in fields if f in changes and changes[f] is None]
-    if nulls:
-        raise InvalidInput(nulls)
-
-
 async def require_active_agency(session: AsyncSession, agency_id: uuid.UUID, field: str) -> None:
     """422 naming `field` for an unknown agency; 409 for an inactive one."""
     try:
@@ -157,7 +150,6 @@ async def update_meeting(
     meeting = await lookup_meeting(session, actor, meeting_id)
     check_version(expected, meeting.version)
     changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(changes, ("kind", "title", "starts_at", "timezone", "organizer_agency_id", "status"))
     if changes.get("site_id") is not None:
         await site_service.require(session, changes["site_id"], "site_id")
     if "organizer_agency_id" in changes and changes["organizer_agency_id"] != meeting.organizer_agency_id:

@@ -11,7 +11,7 @@ from app.clock import office_today
 from app.persons import nik as nik_rules
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
-from app.schemas import LINE, Name, Phone, RequestBody, ResponseBody, ShortText, Text, UpdatedSince
+from app.schemas import LINE, Name, PatchBody, Phone, RequestBody, ResponseBody, ShortText, Text, UpdatedSince
 
 Sex = Literal["female", "male", "unknown"]
 IdentityDocument = Literal["ktp", "kk", "other", "none"]
@@ -77,8 +77,12 @@ class PersonCreate(_PersonFields):
         return self
 
 
-class PersonUpdate(_PersonFields):
-    full_name: Name | None = None
+class PersonUpdate(_PersonFields, PatchBody):
+    full_name: Name = None
+    sex: Sex = None
+    identity_document: IdentityDocument = None
+    identity_verified: bool = Field(default=None, description="The identity document was checked.")
+    legal_basis: LegalBasis = Field(default=None, description="Why the record may be kept (UU PDP).")
 
 
 class StatusChange(RequestBody):

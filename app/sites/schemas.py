@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from app.regions.schemas import RegionCode
-from app.schemas import LINE, Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Name, PatchBody, RequestBody, ResponseBody, ShortText, Text
 
 SiteStatus = Literal["active", "closing", "closed"]
 SiteCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$"), LINE]
@@ -33,11 +33,11 @@ class SiteCreate(_Dates):
     notes: Annotated[Text, StringConstraints(max_length=10_000)] | None = None
 
 
-class SiteUpdate(_Dates):
-    name: Name | None = None
-    region_code: RegionCode | None = None
+class SiteUpdate(_Dates, PatchBody):
+    name: Name = None
+    region_code: RegionCode = None
     address: ShortText | None = None
-    status: SiteStatus | None = None
+    status: SiteStatus = None
     notes: Annotated[Text, StringConstraints(max_length=10_000)] | None = None
 
 

@@ -154,9 +154,6 @@ async def update(
     subscription = await get(session, actor, webhook_id)
     check_version(expected, subscription.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("url", "event_types", "active"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     if "event_types" in changes:
         _check_events(subscription.agency_id, changes["event_types"])
     if "url" in changes and changes["url"] != subscription.url:
