@@ -37,6 +37,7 @@ from app.coordination.schemas import (
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.ids import uuid7
+from app.lookups import get_child_or_404
 from app.pagination import PageParams, paginate_rows
 from app.persons.models import Person
 from app.persons.transitions import Status
@@ -402,12 +403,16 @@ async def summary(session: AsyncSession, site_id: uuid.UUID) -> CoordinationSumm
 async def get_correspondence(
     session: AsyncSession, actor: Actor, case_id: uuid.UUID, item_id: uuid.UUID
 ) -> Correspondence:
-    await get(session, actor, case_id)
-    item = await session.scalar(
-        select(Correspondence).where(Correspondence.id == item_id, Correspondence.coordination_id == case_id)
+    """A letter or message of a case `actor` may see; otherwise 404."""
+    _, item = await get_child_or_404(
+        session,
+        get(session, actor, case_id),
+        Correspondence,
+        item_id,
+        parent_key=Correspondence.coordination_id,
+        not_found=CorrespondenceNotFound,
+        resource_type="correspondence",
     )
-    if item is None:
-        raise CorrespondenceNotFound(resource_type="correspondence", resource_id=item_id)
     return item
 
 

@@ -12,6 +12,7 @@ from app.clock import office_today
 from app.conventions import check_version
 from app.db import utcnow
 from app.errors import InvalidInput, NotFound
+from app.lookups import get_child_or_404
 from app.meetings import history
 from app.meetings.models import ActionItem, AgendaItem, Meeting
 from app.meetings.queries import readable, takes_part
@@ -19,7 +20,6 @@ from app.meetings.schemas import ActionItemCreate, ActionItemUpdate, ActionStatu
 from app.meetings.service import (
     NotOwnAgency,
     local_date,
-    lookup_child,
     lookup_meeting,
     require_active_agency,
 )
@@ -39,8 +39,15 @@ async def lookup_action_item(
     session: AsyncSession, actor: Actor, meeting_id: uuid.UUID, item_id: uuid.UUID
 ) -> tuple[Meeting, ActionItem]:
     """An action item of a meeting `actor` may read, with the meeting. Not audited."""
-    not_found = (ActionItemNotFound, "meeting_action_item")
-    return await lookup_child(session, actor, meeting_id, ActionItem, item_id, not_found)
+    return await get_child_or_404(
+        session,
+        lookup_meeting(session, actor, meeting_id),
+        ActionItem,
+        item_id,
+        parent_key=ActionItem.meeting_id,
+        not_found=ActionItemNotFound,
+        resource_type="meeting_action_item",
+    )
 
 
 async def _check_fields(session: AsyncSession, meeting: Meeting, changes: dict[str, Any]) -> None:

@@ -8,7 +8,6 @@ are not audited: `lookup_*` finds a readable row or raises 404.
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -51,8 +50,6 @@ MEETING_FIELDS = (
     "minutes",
 )
 
-Child = TypeVar("Child")
-
 
 class MeetingNotFound(NotFound):
     slug, title = "meeting-not-found", "Meeting not found"
@@ -83,23 +80,6 @@ async def lookup_meeting(session: AsyncSession, actor: Actor, meeting_id: uuid.U
     if meeting is None:
         raise MeetingNotFound(resource_type="meeting", resource_id=meeting_id)
     return meeting
-
-
-async def lookup_child(
-    session: AsyncSession,
-    actor: Actor,
-    meeting_id: uuid.UUID,
-    model: type[Child],
-    child_id: uuid.UUID,
-    not_found: tuple[type[NotFound], str],
-) -> tuple[Meeting, Child]:
-    """A part of a meeting `actor` may read, with the meeting; else `not_found` (class, resource type)."""
-    meeting = await lookup_meeting(session, actor, meeting_id)
-    child = await session.scalar(select(model).where(model.id == child_id, model.meeting_id == meeting_id))
-    if child is None:
-        error, resource_type = not_found
-        raise error(resource_type=resource_type, resource_id=child_id)
-    return meeting, child
 
 
 async def require_active_agency(session: AsyncSession, agency_id: uuid.UUID, field: str) -> None:
