@@ -403,7 +403,7 @@ async def cancel(
 
 async def assistance_filters(
     program_id: uuid.UUID | None = None,
-    type: AssistanceType | None = None,  # noqa: A002 - the field's name in the API
+    type: AssistanceType | None = None,  # the field's name in the API
     status: AssistanceStatus | None = None,
     funding_source: FundingSource | None = None,
     updated_since: UpdatedSince = None,

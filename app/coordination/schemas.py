@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
@@ -273,7 +273,7 @@ class AssistanceCreate(RequestBody):
     notes: LongText | None = None
 
     @model_validator(mode="after")
-    def _consistent(self):  # noqa: ANN202
+    def _consistent(self) -> Self:
         if self.status == "paid" and self.paid_on is None:
             raise ValueError("paid_on is required when status is paid")
         if self.status != "paid" and self.paid_on is not None:

@@ -9,7 +9,7 @@ bad node (pydantic's own locations would name union members instead).
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Self, Union
 
 from pydantic import (
     BaseModel,
@@ -310,7 +310,7 @@ class _Window(RequestBody):
     effective_to: date | None = Field(default=None, description="Last day in force; open if null.")
 
     @model_validator(mode="after")
-    def _ordered(self):  # noqa: ANN202
+    def _ordered(self) -> Self:
         if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
             raise ValueError("effective_to is before effective_from")
         return self

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
@@ -71,7 +71,7 @@ class PersonCreate(_PersonFields):
     legal_basis: LegalBasis
 
     @model_validator(mode="after")
-    def _consent_has_a_time(self):  # noqa: ANN202
+    def _consent_has_a_time(self) -> Self:
         if self.legal_basis == "consent" and self.consent_at is None:
             raise ValueError("consent_at is required when legal_basis is consent")
         return self

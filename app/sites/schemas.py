@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -18,7 +18,7 @@ class _Dates(RequestBody):
     closed_on: date | None = None
 
     @model_validator(mode="after")
-    def _closed_after_announced(self):  # noqa: ANN202
+    def _closed_after_announced(self) -> Self:
         if self.closure_announced_on and self.closed_on and self.closed_on < self.closure_announced_on:
             raise ValueError("closed_on is before closure_announced_on")
         return self

@@ -75,7 +75,7 @@ async def _display_name(session: SessionDep, actor: Actor) -> str:
         user = await session.get(User, actor.id)
         # An external provider's user (app/auth/oidc.py) has no local account: named as such.
         return user.full_name if user is not None else "External identity"
-    from app.clients import service as client_service  # noqa: PLC0415
+    from app.clients import service as client_service
 
     return (await client_service.get(session, actor.id)).name
 

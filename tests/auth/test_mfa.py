@@ -12,7 +12,7 @@ from tests.auth import actions, enrol, next_code
 pytestmark = pytest.mark.usefixtures("mfa_required")
 
 
-async def _grant(http, username: str, otp: str | None = None):  # noqa: ANN001, ANN202
+async def _grant(http, username: str, otp: str | None = None):
     data = {"grant_type": "password", "username": username, "password": PASSWORD}
     return await http.post("/api/v1/auth/token", data=data | ({"otp": otp} if otp else {}))
 

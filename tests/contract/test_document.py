@@ -166,7 +166,7 @@ def test_the_conventions_headers_are_declared(document):
     assert "Retry-After" in paths["/api/v1/auth/token"]["post"]["responses"]["429"]["headers"]
 
 
-def _matrix_statuses(operation) -> set[str]:  # noqa: ANN001
+def _matrix_statuses(operation) -> set[str]:
     """The outcomes tests/access/test_role_matrix.py expects of an operation, over every role."""
     outcomes = {"401"} | {"2xx" if allowed(role, operation.permission) else "403" for role in Role}
     if operation.if_match:

@@ -15,7 +15,7 @@ EXPORTS = "/api/v1/export-requests"
 PURPOSE = {"X-Purpose": "legal_obligation"}
 
 
-async def _read(client, caller, person: dict) -> int:  # noqa: ANN001
+async def _read(client, caller, person: dict) -> int:
     return (await client.get(f"{PERSONS}/{person['id']}", headers=caller.headers)).status_code
 
 
@@ -24,7 +24,7 @@ def _niks(text: str) -> set[str]:
 
 
 @pytest.fixture
-async def two_persons(client, callers):  # noqa: ANN001, ANN201
+async def two_persons(client, callers):
     site = await make_site(client, callers)
     for nik in (NIK_WOMAN_KUPANG, NIK_MAN_ALOR):
         await make_person(client, callers, site["id"], nik=nik)

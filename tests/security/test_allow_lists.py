@@ -181,7 +181,7 @@ def stray_keys(value: Any, spec: Any, where: str = "$") -> list[str]:
     return strays
 
 
-def walk(value: Any, where: str = "$"):  # noqa: ANN201 - a generator of (path, key, value)
+def walk(value: Any, where: str = "$"):  # a generator of (path, key, value)
     """Every (path, key, value) of a JSON document."""
     if isinstance(value, list):
         for i, item in enumerate(value):
@@ -466,7 +466,7 @@ def _attempts(w: dict[str, Any], callers: Callers) -> list[Attempt]:
     person = f"{API}/persons/{w['person']['id']}"
     as_partner = f"{API}/persons/{pseudonym(uuid.UUID(w['person']['id']), callers.agency_b.id)}"
     a, b = str(callers.agency_a.id), str(callers.agency_b.id)
-    P, S = "partner_b", "officer"  # noqa: N806 - short names keep the table readable
+    P, S = "partner_b", "officer"  # short names keep the table readable
     return [
         # Partner B's own participation: only response, attendance and representative.
         Attempt(P, "PATCH", own, {"agency_id": a}, 422, own),
