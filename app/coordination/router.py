@@ -194,13 +194,9 @@ async def add_correspondence(
 ) -> Response:
     """Record a letter (with its nomor surat), e-mail, call or meeting of the case."""
     item = await service.add_correspondence(session, actor, coordination_id, body)
-    return await idem.created(
-        CorrespondenceRead.model_validate(item),
-        "get_correspondence",
-        coordination_id=coordination_id,
-        correspondence_id=item.id,
-        version=item.version,
-    )
+    view = CorrespondenceRead.model_validate(item)
+    ids = {"coordination_id": coordination_id, "correspondence_id": item.id}
+    return await idem.created(view, "get_correspondence", **ids, version=item.version)
 
 
 @coordinations.get("/{coordination_id}/correspondence/{correspondence_id}", response_model=CorrespondenceRead)
@@ -445,12 +441,8 @@ async def create_assistance(
 ) -> Response:
     """Record assistance for a person (whole rupiah); pem_fund needs an eligible determination."""
     record = await assistance_service.create(session, actor, person_id, body)
-    return await idem.created(
-        AssistanceRead.model_validate(record),
-        "get_assistance",
-        assistance_id=record.id,
-        version=record.version,
-    )
+    view = AssistanceRead.model_validate(record)
+    return await idem.created(view, "get_assistance", assistance_id=record.id, version=record.version)
 
 
 @assistance.get("/assistance", response_model=Page[AssistanceRead])
