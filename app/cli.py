@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit_service
+from app.auth import mfa
 from app.auth import service as auth_service
 from app.clients import service as client_service
 from app.clients.schemas import ClientCreate
@@ -27,6 +28,7 @@ from app.regions import service as region_service
 from app.security.policy import Role
 from app.security.principal import system_actor
 from app.users import service as user_service
+from app.users.models import User
 from app.users.schemas import UserCreate
 
 
@@ -65,6 +67,9 @@ def bootstrap(_: argparse.Namespace) -> None:
                 print("admin: created with REINTEGRASI_BOOTSTRAP_ADMIN_PASSWORD")
             else:
                 print(f"admin: created; password (shown once): {password}")
+            if settings.mfa_required:
+                # Not printed here: a container's logs would hold it beside the password's setting.
+                print("admin: enrol a second factor with a code from `python -m app users enrolment-code`")
 
     _run(work)
 
@@ -81,6 +86,26 @@ def create_admin(args: argparse.Namespace) -> None:
         )
         user = await user_service.create(session, None, data)
         print(f"admin {user.username} created ({user.id})")
+        if mfa.required_for(user):
+            await _print_enrolment_code(session, user)
+
+    _run(work)
+
+
+async def _print_enrolment_code(session: AsyncSession, user: User) -> None:
+    issued = await mfa.issue_enrolment_code(session, system_actor(), user)
+    until = f"{issued.expires_at:%Y-%m-%d %H:%M} UTC"
+    print(f"enrolment code for {user.username} (shown once, valid until {until}): {issued.code}")
+
+
+def enrolment_code(args: argparse.Namespace) -> None:
+    """A one-time code for a user to enrol a second factor (the first admin, or a lost last admin)."""
+
+    async def work(session: AsyncSession) -> None:
+        user = await user_service.find_by_username(session, args.username)
+        if user is None:
+            sys.exit(f"error: no user {args.username}")
+        await _print_enrolment_code(session, user)
 
     _run(work)
 
@@ -284,6 +309,11 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--username", default="admin")
     admin.add_argument("--full-name", default="Administrator")
     admin.set_defaults(func=create_admin)
+
+    users = commands.add_parser("users", help="staff accounts").add_subparsers(required=True)
+    code = users.add_parser("enrolment-code", help=enrolment_code.__doc__)
+    code.add_argument("username")
+    code.set_defaults(func=enrolment_code)
 
     clients = commands.add_parser("clients", help="API clients").add_subparsers(required=True)
     create = clients.add_parser("create", help=create_client.__doc__)

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     mfa_required: bool = False
     mfa_also_required_for: list[Literal["auditor", "partner", "viewer"]] = []
     mfa_issuer: str = "Reintegrasi"
+    # How long an admin's one-time enrolment code stays valid (a new code replaces the old one).
+    mfa_enrolment_code_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # A started enrolment not confirmed within this time is void (a new enrolment code restarts it).
+    mfa_enrolment_confirm_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # The password grant, for scripts only. Unset: on outside production, off in production.
     password_grant_enabled: bool | None = None
     # Browser sign-in (authorization code with PKCE): each registered frontend's client id and its

@@ -9,6 +9,15 @@ from pydantic import BaseModel
 
 from app.errors import PreconditionFailed, PreconditionRequired
 
+# The header of every answer that is a file (CSV, iCalendar, a data export): its file name. Routes
+# declare it, so that the document names it and CORS lets a browser frontend read it.
+FILE_HEADERS: dict[str, Any] = {
+    "Content-Disposition": {
+        "description": "`attachment` or `inline`, with the file name to save the answer as.",
+        "schema": {"type": "string"},
+    }
+}
+
 
 def etag(version: int) -> str:
     """The strong ETag of a resource version."""

@@ -43,6 +43,19 @@ class ImportRowError(BaseModel):
     message: str
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _extension(description: str) -> Any:
+    """An optional extension field of a problem: absent when unused, never null, so no `default`.
+
+    A `default: null` would contradict the field's type, and TypeScript generators make a field
+    with a default required (openapi-typescript's `defaultNonNullable`).
+    """
+    return Field(None, description=description, json_schema_extra=_no_default)
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem detail, as every error of the API is answered.
 
@@ -56,17 +69,17 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[ProblemLocation] | SkipJsonSchema[None] = Field(
-        None, description="Every invalid value (`validation-error`)."
+    errors: list[ProblemLocation] | SkipJsonSchema[None] = _extension(
+        "Every invalid value (`validation-error`)."
     )
-    allowed: list[str] | SkipJsonSchema[None] = Field(
-        None, description="The statuses reachable from the current one (`illegal-transition`)."
+    allowed: list[str] | SkipJsonSchema[None] = _extension(
+        "The statuses reachable from the current one (`illegal-transition`)."
     )
-    current_status: str | SkipJsonSchema[None] = Field(
-        None, description="The status the resource or person has now (`illegal-transition`)."
+    current_status: str | SkipJsonSchema[None] = _extension(
+        "The status the resource or person has now (`illegal-transition`)."
     )
-    person_id: str | SkipJsonSchema[None] = Field(
-        None, description="The member that cannot make the change (`member-transition-failed`)."
+    person_id: str | SkipJsonSchema[None] = _extension(
+        "The member that cannot make the change (`member-transition-failed`)."
     )
 
 

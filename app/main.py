@@ -38,8 +38,8 @@ from app.logging import configure_logging
 from app.meetings.router import router as meetings_router
 from app.metrics.registry import Metrics
 from app.metrics.router import router as metrics_router
-from app.middleware import ContextFirstFastAPI
-from app.openapi import install_openapi, operation_id
+from app.middleware import OWN_HEADERS, ContextFirstFastAPI
+from app.openapi import install_openapi, operation_id, response_headers
 from app.persons.router import router as persons_router
 from app.privacy.router import router as privacy_router
 from app.problems.router import router as problems_router
@@ -132,6 +132,15 @@ def include_api(app: FastAPI) -> None:
         app.include_router(domain_router, prefix=API_PREFIX)
 
 
+def exposed_headers(app: FastAPI) -> list[str]:
+    """The answers' headers a browser frontend may read: all the document declares, and the request ids.
+
+    Built from the document (once, then served from the cache), so that a header declared on an
+    operation is never one that CORS hides from the frontend.
+    """
+    return sorted(response_headers(app.openapi()) | set(OWN_HEADERS))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A configured application; the engine is created here (lazily connecting), not per request."""
     keep_files_private()
@@ -172,6 +181,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location", "X-Request-ID", "X-Correlation-ID"],
+            expose_headers=exposed_headers(app),
         )
     return app

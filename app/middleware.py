@@ -178,7 +178,9 @@ _DEFAULT_HEADERS = [
 ]
 
 
-_OWN = {b"x-request-id", CORRELATION_HEADER}
+# The headers this middleware puts on every answer (and the only ones it replaces).
+OWN_HEADERS = ("X-Request-ID", "X-Correlation-ID")
+_OWN = {name.lower().encode("latin-1") for name in OWN_HEADERS}
 
 
 def _response_headers(request_id: str, correlation_id: str | None, https: bool) -> list[tuple[bytes, bytes]]:

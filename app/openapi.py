@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from pydantic.json_schema import models_json_schema
 
 from app.errors import PROBLEM_JSON, ImportProblem, Problem, ProblemType, problem_types
+from app.privacy.purpose import Purpose
 from app.webhooks.schemas import EVENT_TYPES
 
 Schema = dict[str, Any]
@@ -63,6 +64,7 @@ ENUM_NAMES: dict[tuple[str, ...], str] = {
     ("eq", "ne", "in", "not_in", "is_null", "not_null"): "ProvinceCodeOp",
     ("eq", "ne", "in", "not_in", "starts_with", "is_null", "not_null"): "RegionCodeOp",
     EVENT_TYPES: "WebhookEventType",
+    tuple(Purpose): "Purpose",  # the X-Purpose header's codes
 }
 # Components whose FastAPI name says too little once it stands alone in a client.
 RENAMES = {
@@ -142,6 +144,16 @@ def refine(document: Schema) -> Schema:
     document["tags"] = [{"name": tag} for tag in tags]
     _drop_unused(document)
     return document
+
+
+def response_headers(document: Schema) -> set[str]:
+    """Every header the document declares on an answer (CORS lets a browser read these)."""
+    return {
+        name
+        for _, _, operation in _operations(document)
+        for response in operation.get("responses", {}).values()
+        for name in response.get("headers", {})
+    }
 
 
 def _operations(document: Schema) -> Iterator[tuple[str, str, Schema]]:

@@ -1,4 +1,6 @@
-"""The import graph of app/ has no cycle: cross-domain work is a flow, visibility a leaf `queries`.
+"""The import graph of app/ has no cycle, and no module of app/ is over 500 lines.
+
+Cross-domain work is a flow, visibility a leaf `queries`; a long module is split by what it holds.
 
 grimp (import-linter's graph) reads every import statement of a module, at the top and inside
 functions alike, so a cycle hidden behind a function-local import fails here too. It only sees
@@ -48,3 +50,35 @@ def test_a_cycle_through_a_function_local_import_is_found(
         ["cyclic_example.a", "cyclic_example.b", "cyclic_example.a"],
         ["cyclic_example.b", "cyclic_example.a", "cyclic_example.b"],
     ]
+
+
+# No module of app/ grows past this many lines: a longer one holds several things and is split by
+# what it holds (as persons/ and apidocs/examples/ are). The Indonesian message catalogue is data.
+MAX_MODULE_LINES = 500
+LONG_BY_NATURE = {"i18n/messages_id.py"}
+
+
+def long_modules(root: Path, limit: int = MAX_MODULE_LINES) -> dict[str, int]:
+    """The modules under `root` (but the catalogue) with more than `limit` lines, and their lengths."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if "__pycache__" in path.parts or name in LONG_BY_NATURE:
+            continue
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > limit:
+            found[name] = lines
+    return found
+
+
+def test_no_module_of_app_is_over_500_lines() -> None:
+    assert long_modules(APP) == {}
+
+
+def test_a_long_module_is_found(tmp_path: Path) -> None:
+    (tmp_path / "short.py").write_text("x = 1\n" * 500)
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "long.py").write_text("x = 1\n" * 501)
+    (tmp_path / "i18n").mkdir()
+    (tmp_path / "i18n" / "messages_id.py").write_text("x = 1\n" * 900)
+    assert long_modules(tmp_path) == {"deep/long.py": 501}

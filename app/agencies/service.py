@@ -72,8 +72,7 @@ async def create(session: AsyncSession, actor: Actor, data: AgencyCreate) -> Age
     await _check_unique(session, data.region_code, key, None)
     agency = Agency(**data.model_dump(), name_key=key)
     session.add(agency)
-    await session.flush()
-    await audit.record(session, actor, "agency.create", resource_type="agency", resource_id=agency.id)
+    await audit.record_change(session, actor, "agency.create", agency, resource_type="agency")
     return agency
 
 

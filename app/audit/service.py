@@ -69,6 +69,34 @@ async def record(
         await volume.count_on_session(session, actor, action, event["person_ids"])
 
 
+async def record_change(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    resource: Any,
+    *,
+    resource_type: str,
+    person_ids: Iterable[uuid.UUID] = (),
+    reason: str | None = None,
+) -> None:
+    """Audit a change the caller made to `resource` (the row, or its id): flushed first, then `record`.
+
+    The flush comes first so that the change's own errors come before any event, and so that a
+    new row has its id (given at the flush) when the event names it.
+    """
+    await session.flush()
+    resource_id = resource if isinstance(resource, uuid.UUID) else resource.id
+    await record(
+        session,
+        actor,
+        action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        person_ids=person_ids,
+        reason=reason,
+    )
+
+
 async def record_on_driver(
     connection: asyncpg.Connection,
     actor: Actor,

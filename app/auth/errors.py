@@ -17,10 +17,11 @@ class InvalidCredentials(NotAuthenticated):
 class LoginThrottled(TooManyRequests):
     slug, title = "login-throttled", "Too many failed sign-ins"
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, **kwargs: Any) -> None:
         super().__init__(
             f"Too many failed sign-ins; retry in {retry_after} seconds.",
             headers={"Retry-After": str(retry_after)},
+            **kwargs,
         )
 
 

@@ -6,13 +6,26 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 
-class EnrolmentStart(BaseModel):
+class EnrolmentCredentials(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
-class EnrolmentConfirm(EnrolmentStart):
+class EnrolmentStart(EnrolmentCredentials):
+    enrolment_code: str = Field(
+        min_length=1, max_length=32, description="The one-time code an admin gave you (e.g. abcd-efgh-ijkl)."
+    )
+
+
+class EnrolmentConfirm(EnrolmentCredentials):
     code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
+
+
+class EnrolmentCodeRead(BaseModel):
+    """A one-time code to start enrolling a second factor, shown once: hand it to the user in person."""
+
+    code: str
+    expires_at: datetime
 
 
 class EnrolmentRead(BaseModel):

@@ -4,6 +4,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any, Literal
 
 import asyncpg
@@ -38,6 +40,26 @@ class TokenOwner:
     role: Role
     agency_id: uuid.UUID | None
     token_id: uuid.UUID
+    # An API client's source networks (space-separated CIDRs); None: any address.
+    networks: str | None = None
+
+    def allows(self, address: str | None) -> bool:
+        """Whether a request from `address` may use this owner's token."""
+        return self.networks is None or address_in(address, self.networks)
+
+
+@lru_cache(maxsize=256)
+def _parsed(networks: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(network) for network in networks.split())
+
+
+def address_in(address: str | None, networks: str) -> bool:
+    """Whether `address` is in one of `networks` (an unknown or malformed address is in none)."""
+    try:
+        ip = ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in _parsed(networks))
 
 
 async def issue(
@@ -116,17 +138,18 @@ async def authenticate_user(
     second_factor: str | None = None,
     *,
     address: str | None = None,
-    enrolling: bool = False,
+    step: mfa.Step = mfa.Step.sign_in,
 ) -> User:
     """The user of a password and (when they need one) a second factor; 401 alike for every failure.
 
-    `enrolling`: the password alone, for an account with no confirmed factor yet (enrolment).
+    `step`: signing in, or starting (with an enrolment code) or confirming an enrolment. The code is
+    checked before the throttle's counts are cleared, so codes are guessed no faster than passwords.
     """
     match = User.username == username.strip().lower()
     keys, user_id, stored = await _checked_secret(session, "user", username, password, address, match)
     user = await session.get(User, user_id)
     # The second factor is checked only after the password, and fails the same way: no oracle.
-    if user is None or not await mfa.check_second_factor(session, user, second_factor, enrolling=enrolling):
+    if user is None or not await mfa.check_second_factor(session, user, second_factor, step):
         raise InvalidCredentials()
     await _signed_in(session, "user", keys, user_id, stored, password, address)
     return user
@@ -152,6 +175,9 @@ async def login_with_client_secret(
     keys, api_client_id, stored = await _checked_secret(
         session, "client", client_id, client_secret, address, match
     )
+    networks = await session.scalar(select(ApiClient.allowed_networks).where(ApiClient.id == api_client_id))
+    if networks is not None and not address_in(address, networks):
+        raise InvalidCredentials()  # counted as a failure: the same answer as a wrong secret
     await _signed_in(session, "client", keys, api_client_id, stored, client_secret, address)
     return await issue(session, api_client_id=api_client_id)
 
@@ -166,6 +192,7 @@ RESOLVE = (
         AccessToken.api_client_id,
         func.coalesce(User.role, ApiClient.role),
         _OWNER_AGENCY,
+        ApiClient.allowed_networks,
     )
     .outerjoin(User, User.id == AccessToken.user_id)
     .outerjoin(ApiClient, ApiClient.id == AccessToken.api_client_id)
@@ -209,9 +236,9 @@ def _resolve_params(token: str) -> dict[str, Any]:
 
 
 def _owner(row: Sequence[Any]) -> TokenOwner:
-    token_id, user_id, client_id, role, agency_id = row
+    token_id, user_id, client_id, role, agency_id, networks = row
     kind: Literal["user", "client"] = "user" if user_id else "client"
-    return TokenOwner(kind, user_id or client_id, Role(role), agency_id, token_id)
+    return TokenOwner(kind, user_id or client_id, Role(role), agency_id, token_id, networks)
 
 
 async def revoke(session: AsyncSession, token: str, *, owner: TokenOwner, any_owner: bool) -> None:

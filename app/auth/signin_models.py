@@ -74,3 +74,14 @@ class RecoveryCode(IdMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_digest: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+class MfaEnrolmentCode(Base):
+    """A user's one-time code to start enrolling a factor, as a keyed digest; issued by an admin."""
+
+    __tablename__ = "mfa_enrolment_codes"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    code_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

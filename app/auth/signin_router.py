@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import mfa, oauth, service, sessions
 from app.auth.errors import InvalidCredentials, InvalidGrant, PkceRequired
-from app.auth.schemas import EnrolmentConfirm, EnrolmentRead, EnrolmentStart, RecoveryCodesRead, SessionRead
+from app.auth.schemas import (
+    EnrolmentCodeRead,
+    EnrolmentConfirm,
+    EnrolmentRead,
+    EnrolmentStart,
+    RecoveryCodesRead,
+    SessionRead,
+)
 from app.db import SessionDep
 from app.security.deps import Permitted
 from app.security.policy import Role
@@ -199,9 +206,14 @@ def _user_actor(request: Request, user: User) -> Actor:
 
 @router.post("/mfa/enrolment", response_model=EnrolmentRead)
 async def start_enrolment(body: EnrolmentStart, request: Request, session: SessionDep) -> EnrolmentRead:
-    """Start enrolling a TOTP factor with your password (only while you have no confirmed factor)."""
+    """Start enrolling a TOTP factor with your password and the one-time code an admin gave you."""
     user = await service.authenticate_user(
-        session, body.username, body.password, address=request.state.client_ip, enrolling=True
+        session,
+        body.username,
+        body.password,
+        body.enrolment_code,
+        address=request.state.client_ip,
+        step=mfa.Step.start_enrolment,
     )
     enrolment = await mfa.start_enrolment(session, user)
     return EnrolmentRead(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
@@ -213,9 +225,14 @@ async def confirm_enrolment(
 ) -> RecoveryCodesRead:
     """Confirm the factor with its first code; the answer holds your recovery codes, shown once."""
     user = await service.authenticate_user(
-        session, body.username, body.password, address=request.state.client_ip, enrolling=True
+        session,
+        body.username,
+        body.password,
+        body.code,
+        address=request.state.client_ip,
+        step=mfa.Step.confirm_enrolment,
     )
-    codes = await mfa.confirm_enrolment(session, _user_actor(request, user), user, body.code)
+    codes = await mfa.confirm_enrolment(session, _user_actor(request, user), user)
     return RecoveryCodesRead(recovery_codes=codes)
 
 
@@ -252,6 +269,15 @@ async def sign_user_out_everywhere(
     """End every session and token of a user."""
     await user_service.get(session, user_id)
     await sessions.sign_out_everywhere(session, actor, user_id)
+
+
+@users_router.post("/{user_id}/mfa/enrolment-code", response_model=EnrolmentCodeRead)
+async def issue_enrolment_code(
+    user_id: uuid.UUID, session: SessionDep, actor: Permitted("users:manage")
+) -> EnrolmentCodeRead:
+    """A one-time code for the user to start enrolling a second factor (replaces an earlier one)."""
+    issued = await mfa.issue_enrolment_code(session, actor, await user_service.get(session, user_id))
+    return EnrolmentCodeRead(code=issued.code, expires_at=issued.expires_at)
 
 
 @users_router.delete("/{user_id}/mfa", status_code=204)

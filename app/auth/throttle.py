@@ -25,11 +25,12 @@ from typing import Any, TypeVar
 from anyio import to_thread
 from sqlalchemy import Float, Integer, String, bindparam, case, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.auth.errors import LoginThrottled
 from app.auth.models import LoginThrottle
 from app.config import Settings, get_settings
+from app.errors import DurableWrite
 
 T = TypeVar("T")
 TABLE = LoginThrottle.__table__
@@ -121,19 +122,38 @@ async def reserve(engine: AsyncEngine, keys: list[Key]) -> None:
     Keys after a blocked one are left alone: an attacker refused at their address cannot push
     the victims' account keys up, and one refused on an account cannot raise its global key.
     """
-    settings, now, attempt = get_settings(), _now(), secrets.token_hex(8)
-    statement = _UPSERTS[engine.dialect.name]
-    retry_after = None
     async with engine.begin() as connection:
-        for key in keys:
-            params = _params(key, now, attempt, settings)
-            counted, blocked_until = (await connection.execute(statement, params)).one()
-            if counted != attempt:  # the row kept an earlier attempt's mark: it was blocked
-                retry_after = max(1, math.ceil(blocked_until - now))
-                break
+        retry_after = await _count(connection, engine.dialect.name, keys)
     # Raised after the commit: the earlier keys keep this attempt's count.
     if retry_after is not None:
         raise LoginThrottled(retry_after)
+
+
+async def reserve_in(session: AsyncSession, keys: list[Key]) -> DurableWrite:
+    """`reserve` in the session's own transaction, for a request that already holds it (SQLite's
+    writer lock, above all); returns the write that keeps the count once a failure rolls it back.
+    """
+    dialect = session.bind.dialect.name
+
+    async def count_again(durable: AsyncSession) -> None:
+        await _count(durable, dialect, keys)
+
+    retry_after = await _count(session, dialect, keys)
+    if retry_after is not None:
+        raise LoginThrottled(retry_after, durable=[count_again])
+    return count_again
+
+
+async def _count(connection: AsyncConnection | AsyncSession, dialect: str, keys: list[Key]) -> int | None:
+    """Count the attempt on each key up to a blocked one; that key's seconds to wait, or None."""
+    settings, now, attempt = get_settings(), _now(), secrets.token_hex(8)
+    statement = _UPSERTS[dialect]
+    for key in keys:
+        params = _params(key, now, attempt, settings)
+        counted, blocked_until = (await connection.execute(statement, params)).one()
+        if counted != attempt:  # the row kept an earlier attempt's mark: it was blocked
+            return max(1, math.ceil(blocked_until - now))
+    return None
 
 
 async def succeeded(session: AsyncSession, keys: list[Key]) -> None:

@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 
 from app.bulk import flags, service
 from app.bulk.schemas import ExportRequestCreate, ExportRequestRead
+from app.conventions import FILE_HEADERS
 from app.db import SessionDep
 from app.persons import csv_io
 from app.persons import service as person_service
@@ -45,7 +46,7 @@ async def approve_export_request(
     "/{request_id}/download",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/csv": {}}},
+        200: {"content": {"text/csv": {}}, "headers": FILE_HEADERS},
         409: {"description": "Not approved, expired, or downloaded already."},
     },
 )

@@ -103,11 +103,14 @@ async def create(
         expires_at=utcnow() + timedelta(hours=settings.export_request_ttl_hours),
     )
     session.add(request)
-    await session.flush()
-    await audit.record(
-        session, actor, "export_request.create", resource_type="export_request", resource_id=request.id,
+    await audit.record_change(
+        session,
+        actor,
+        "export_request.create",
+        request,
+        resource_type="export_request",
         reason=f"purpose={purpose}",
-    )  # fmt: skip
+    )
     return request
 
 

@@ -34,10 +34,7 @@ async def create(session: AsyncSession, actor: Actor, data: CalendarFeedCreate) 
         user_id=actor.id, agency_id=actor.agency_id, name=data.name, token_digest=token_digest(token)
     )
     session.add(feed)
-    await session.flush()
-    await audit.record(
-        session, actor, "calendar_feed.create", resource_type="calendar_feed", resource_id=feed.id
-    )
+    await audit.record_change(session, actor, "calendar_feed.create", feed, resource_type="calendar_feed")
     return feed, token
 
 
@@ -62,10 +59,7 @@ async def revoke(session: AsyncSession, actor: Actor, feed_id: uuid.UUID) -> Non
         raise CalendarFeedNotFound(resource_type="calendar_feed", resource_id=feed_id)
     if feed.revoked_at is None:
         feed.revoked_at = utcnow()
-        await session.flush()
-        await audit.record(
-            session, actor, "calendar_feed.revoke", resource_type="calendar_feed", resource_id=feed.id
-        )
+        await audit.record_change(session, actor, "calendar_feed.revoke", feed, resource_type="calendar_feed")
 
 
 async def reader(session: AsyncSession, token: str, request_id: str | None) -> Actor:

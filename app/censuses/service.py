@@ -39,8 +39,7 @@ async def create(session: AsyncSession, actor: Actor, site_id: uuid.UUID, data: 
         raise Conflict("This site already has a census round of that name.")
     census = CensusRound(site_id=site_id, **data.model_dump())
     session.add(census)
-    await session.flush()
-    await audit.record(session, actor, "census.create", resource_type="census", resource_id=census.id)
+    await audit.record_change(session, actor, "census.create", census, resource_type="census")
     return census
 
 

@@ -173,13 +173,12 @@ async def submit(
         updated_at=now,
     )
     session.add(request)
-    await session.flush()
-    await audit.record(
+    await audit.record_change(
         session,
         actor,
         "change_request.create",
+        request,
         resource_type="change_request",
-        resource_id=request.id,
         person_ids=[person.id],
     )
     return request
@@ -344,15 +343,8 @@ async def _apply(session: AsyncSession, actor: Actor, request: ChangeRequest) ->
         occurred_on=date.fromisoformat(occurred_on) if occurred_on else None,
         source=SOURCE,
     )
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "person.status_change",
-        resource_type="person",
-        resource_id=person.id,
-        person_ids=[person.id],
-        reason=actor.purpose,
+    await person_service.record_person_change(
+        session, actor, "person.status_change", person.id, reason=actor.purpose
     )
 
 
@@ -363,13 +355,12 @@ async def approve(
     request = await _pending(session, actor, request_id, expected)
     await _apply(session, actor, request)
     _close(request, actor, "approved", reason)
-    await session.flush()
-    await audit.record(
+    await audit.record_change(
         session,
         actor,
         "change_request.approve",
+        request,
         resource_type="change_request",
-        resource_id=request.id,
         person_ids=[request.person_id],
     )
     return request
@@ -381,13 +372,12 @@ async def reject(
     """Reject a pending request with a reason the partner reads; the person is not touched."""
     request = await _pending(session, actor, request_id, expected)
     _close(request, actor, "rejected", reason)
-    await session.flush()
-    await audit.record(
+    await audit.record_change(
         session,
         actor,
         "change_request.reject",
+        request,
         resource_type="change_request",
-        resource_id=request.id,
         person_ids=[request.person_id],
     )
     return request
@@ -399,13 +389,12 @@ async def withdraw(
     """The submitting agency takes back a pending request."""
     request = await _pending(session, actor, request_id, expected)
     _close(request, actor, "withdrawn", None)
-    await session.flush()
-    await audit.record(
+    await audit.record_change(
         session,
         actor,
         "change_request.withdraw",
+        request,
         resource_type="change_request",
-        resource_id=request.id,
         person_ids=[request.person_id],
     )
     return request

@@ -20,3 +20,6 @@ class ApiClient(IdMixin, VersionedMixin, TimestampMixin, Base):
     # Revocation epoch: tokens of any type issued until then are dead (app/auth/revocation.py).
     tokens_valid_after: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The source networks (CIDRs, space-separated) the client signs in and calls from; none: any.
+    # Plain text, not JSON: the driver's token check reads it as the session's does.
+    allowed_networks: Mapped[str | None] = mapped_column(String(2000))

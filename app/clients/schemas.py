@@ -2,11 +2,18 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork, field_validator
 
 from app.schemas import Name, PatchBody, RequestBody, ResponseBody
 from app.security.policy import Role
+
+NETWORKS_DOC = (
+    "Source networks (CIDR) the client may sign in and call from, e.g. the partner's server; "
+    "a token used from elsewhere is refused as if it were unknown. Null: any address."
+)
+Networks = list[IPvAnyNetwork] | None
 
 
 class ClientCreate(RequestBody):
@@ -14,6 +21,7 @@ class ClientCreate(RequestBody):
     role: Role
     agency_id: uuid.UUID | None = Field(default=None, description="Required for partners.")
     active: bool = True
+    allowed_networks: Networks = Field(default=None, max_length=32, description=NETWORKS_DOC)
 
 
 class ClientUpdate(PatchBody):
@@ -21,6 +29,12 @@ class ClientUpdate(PatchBody):
     role: Role = None
     agency_id: uuid.UUID | None = None
     active: bool = Field(default=None, description="Deactivating revokes the client's tokens.")
+    allowed_networks: Networks = Field(default=None, max_length=32, description=NETWORKS_DOC)
+
+
+def stored_networks(networks: list[Any] | None) -> str | None:
+    """The column's form of a network list: canonical CIDRs, space-separated (None: any address)."""
+    return None if networks is None else " ".join(str(network) for network in networks)
 
 
 class ClientRead(ResponseBody):
@@ -30,9 +44,15 @@ class ClientRead(ResponseBody):
     role: Role
     agency_id: uuid.UUID | None
     active: bool
+    allowed_networks: list[str] | None = Field(description=NETWORKS_DOC)
     version: int
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        return value.split() if isinstance(value, str) else value
 
 
 class ClientWithSecret(ClientRead):

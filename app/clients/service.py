@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth import service as auth_service
 from app.clients.models import ApiClient
-from app.clients.schemas import ClientCreate, ClientUpdate
+from app.clients.schemas import ClientCreate, ClientUpdate, stored_networks
 from app.conventions import check_version
 from app.errors import NotFound
 from app.pagination import PageParams, paginate_rows
@@ -38,7 +38,10 @@ async def create(session: AsyncSession, actor: Actor | None, data: ClientCreate)
     await check_role_agency(session, data.role, data.agency_id)
     secret = new_token()
     client = ApiClient(
-        **data.model_dump(), client_id=f"rc_{secrets.token_urlsafe(12)}", secret_hash=hash_secret(secret)
+        **data.model_dump(exclude={"allowed_networks"}),
+        allowed_networks=stored_networks(data.allowed_networks),
+        client_id=f"rc_{secrets.token_urlsafe(12)}",
+        secret_hash=hash_secret(secret),
     )
     session.add(client)
     await session.flush()
@@ -59,6 +62,8 @@ async def update(
         await check_role_agency(
             session, Role(changes.get("role", client.role)), changes.get("agency_id", client.agency_id)
         )
+    if "allowed_networks" in changes:
+        changes["allowed_networks"] = stored_networks(data.allowed_networks)
     for field, value in changes.items():
         setattr(client, field, value)
     await session.flush()

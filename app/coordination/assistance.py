@@ -124,14 +124,8 @@ async def create(session: AsyncSession, actor: Actor, ref: uuid.UUID, data: Assi
         await _require_eligible(session, person.id, data.program_id)
     record = Assistance(person_id=person.id, **data.model_dump(), created_by=actor.id)
     session.add(record)
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "assistance.create",
-        resource_type="assistance",
-        resource_id=record.id,
-        person_ids=[person.id],
+    await audit.record_change(
+        session, actor, "assistance.create", record, resource_type="assistance", person_ids=[person.id]
     )
     return record
 
@@ -163,14 +157,8 @@ async def update(
     paying = changes.get("status") == "paid"
     if record.type == "pem_fund" and record.status != "cancelled" and (paying or "program_id" in changes):
         await _require_eligible(session, record.person_id, record.program_id)
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "assistance.update",
-        resource_type="assistance",
-        resource_id=record.id,
-        person_ids=[record.person_id],
+    await audit.record_change(
+        session, actor, "assistance.update", record, resource_type="assistance", person_ids=[record.person_id]
     )
     return record
 

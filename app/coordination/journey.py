@@ -163,10 +163,7 @@ async def arrive(
         raise InvalidInput([(("body", "arrived_at"), "is before the departure")])
     await events.repatriation_status_changed(session, batch, case, "arrived")
     batch.status, batch.arrived_at = "arrived", arrived_at
-    await session.flush()
-    await audit.record(
-        session, actor, "repatriation.arrive", resource_type="repatriation", resource_id=batch.id
-    )
+    await audit.record_change(session, actor, "repatriation.arrive", batch, resource_type="repatriation")
     return batch, case
 
 

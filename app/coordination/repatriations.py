@@ -333,10 +333,7 @@ async def update(
     for field, value in changes.items():
         setattr(batch, field, value)
     _check_dates(batch)
-    await session.flush()
-    await audit.record(
-        session, actor, "repatriation.update", resource_type="repatriation", resource_id=batch.id
-    )
+    await audit.record_change(session, actor, "repatriation.update", batch, resource_type="repatriation")
     return batch, case
 
 
@@ -427,14 +424,8 @@ async def add_member(
     _require_planned(batch)
     await _add(session, actor, batch, case, person_id, override_reason, ("body", "person_id"))
     batch.updated_at = utcnow()  # the member list is part of the batch: its ETag changes
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "repatriation.member_add",
-        resource_type="repatriation",
-        resource_id=batch.id,
-        person_ids=[person_id],
+    await audit.record_change(
+        session, actor, "repatriation.member_add", batch, resource_type="repatriation", person_ids=[person_id]
     )
     return batch, case
 
@@ -457,12 +448,11 @@ async def remove_member(
     _require_planned(batch)
     await session.delete(member)
     batch.updated_at = utcnow()
-    await session.flush()
-    await audit.record(
+    await audit.record_change(
         session,
         actor,
         "repatriation.member_remove",
+        batch,
         resource_type="repatriation",
-        resource_id=batch.id,
         person_ids=[person_id],
     )

@@ -241,10 +241,7 @@ async def create(session: AsyncSession, actor: Actor, data: CoordinationCreate) 
         raise DuplicateCoordination("This site already has a case for this region.")
     case = Coordination(**data.model_dump(), created_by=actor.id)
     session.add(case)
-    await session.flush()
-    await audit.record(
-        session, actor, "coordination.create", resource_type="coordination", resource_id=case.id
-    )
+    await audit.record_change(session, actor, "coordination.create", case, resource_type="coordination")
     return case
 
 
@@ -336,10 +333,7 @@ async def update(
             )
     for field, value in changes.items():
         setattr(case, field, value)
-    await session.flush()
-    await audit.record(
-        session, actor, "coordination.update", resource_type="coordination", resource_id=case.id
-    )
+    await audit.record_change(session, actor, "coordination.update", case, resource_type="coordination")
     return case
 
 
@@ -441,9 +435,8 @@ async def add_correspondence(
     session.add(item)
     if data.direction == "outgoing" and case.status == "open":
         case.status = "contacted"  # the city has reached out: the README's diagram, and the summary
-    await session.flush()
-    await audit.record(
-        session, actor, "coordination.correspondence", resource_type="coordination", resource_id=case.id
+    await audit.record_change(
+        session, actor, "coordination.correspondence", case, resource_type="coordination"
     )
     return item
 
@@ -462,12 +455,7 @@ async def update_correspondence(
     changes = data.model_dump(exclude_unset=True)
     for field, value in changes.items():
         setattr(item, field, value)
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "coordination.correspondence_update",
-        resource_type="coordination",
-        resource_id=case_id,
+    await audit.record_change(
+        session, actor, "coordination.correspondence_update", case_id, resource_type="coordination"
     )
     return item

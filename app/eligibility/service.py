@@ -82,8 +82,7 @@ async def create_program(session: AsyncSession, actor: Actor, data: ProgramCreat
         raise Conflict("A program with this code exists.")
     program = Program(**data.model_dump(), created_by=actor.id)
     session.add(program)
-    await session.flush()
-    await audit.record(session, actor, "program.create", resource_type="program", resource_id=program.id)
+    await audit.record_change(session, actor, "program.create", program, resource_type="program")
     return program
 
 
@@ -96,8 +95,7 @@ async def update_program(
     changes = data.model_dump(exclude_unset=True)
     for field, value in changes.items():
         setattr(program, field, value)
-    await session.flush()
-    await audit.record(session, actor, "program.update", resource_type="program", resource_id=program.id)
+    await audit.record_change(session, actor, "program.update", program, resource_type="program")
     return program
 
 
@@ -172,8 +170,7 @@ async def create_rule_set(
         created_by=actor.id,
     )
     session.add(rule_set)
-    await session.flush()
-    await audit.record(session, actor, "rule_set.create", resource_type="rule_set", resource_id=rule_set.id)
+    await audit.record_change(session, actor, "rule_set.create", rule_set, resource_type="rule_set")
     return rule_set
 
 
@@ -204,8 +201,7 @@ async def update_rule_set(
         setattr(rule_set, field, value)
     if rule_set.effective_from and rule_set.effective_to and rule_set.effective_to < rule_set.effective_from:
         raise InvalidInput([(("body", "effective_to"), "is before effective_from")])
-    await session.flush()
-    await audit.record(session, actor, "rule_set.update", resource_type="rule_set", resource_id=rule_set.id)
+    await audit.record_change(session, actor, "rule_set.update", rule_set, resource_type="rule_set")
     return rule_set
 
 
@@ -229,8 +225,7 @@ async def activate(
     today = local_today()
     if rule_set.effective_from is None and (rule_set.effective_to is None or rule_set.effective_to >= today):
         rule_set.effective_from = today
-    await session.flush()
-    await audit.record(session, actor, "rule_set.activate", resource_type="rule_set", resource_id=rule_set.id)
+    await audit.record_change(session, actor, "rule_set.activate", rule_set, resource_type="rule_set")
     return rule_set
 
 

@@ -92,7 +92,6 @@ TITLES = {
     "Invalid grant": "Grant tidak valid",
     "Unknown client or redirect URI": "Klien atau URI pengalihan tidak dikenal",
     "Second factor already enrolled": "Faktor kedua sudah terdaftar",
-    "No enrolment to confirm": "Tidak ada pendaftaran untuk dikonfirmasi",
     "Session not found": "Sesi tidak ditemukan",
     "Purpose required": "Tujuan akses diperlukan",
     "Second approval required": "Persetujuan kedua diperlukan",
@@ -156,7 +155,6 @@ DETAILS = {
     "A second factor is enrolled; an admin can reset it.": (
         "Faktor kedua sudah terdaftar; administrator dapat mengatur ulang faktor tersebut."
     ),
-    "Start an enrolment first.": "Mulailah pendaftaran terlebih dahulu.",
     "This username is taken.": "Nama pengguna ini sudah dipakai.",
     "This is the last active administrator.": "Ini adalah administrator aktif terakhir.",
     "API clients have secrets, not passwords; ask an admin to rotate it.": (
@@ -331,7 +329,6 @@ FIELDS = {
     "may not be null": "tidak boleh bernilai null",
     "is required": "wajib diisi",
     "does not match": "tidak cocok",
-    "the code is not valid": "kode tidak valid",
     "invalid cursor": "kursor tidak valid",
     "may not be in the future": "tidak boleh berada di masa mendatang",
     "must not contain control characters": "tidak boleh mengandung karakter kontrol",

@@ -70,5 +70,4 @@ async def record(
                 actor_role=actor.role.value,
             )
         )
-        await session.flush()
-    await audit.record(session, actor, action, resource_type="meeting", resource_id=meeting_id)
+    await audit.record_change(session, actor, action, meeting_id, resource_type="meeting")

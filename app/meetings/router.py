@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
-from app.conventions import IfMatchDep, set_etag
+from app.conventions import FILE_HEADERS, IfMatchDep, set_etag
 from app.db import SessionDep
 from app.errors import InvalidInput
 from app.idempotency.deps import IdempotencyDep
@@ -41,7 +41,9 @@ from app.security.deps import Permitted
 meetings = APIRouter(prefix="/meetings", tags=["meetings"])
 action_items = APIRouter(tags=["action-items"])
 
-ICS_RESPONSE = {200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar."}}
+ICS_RESPONSE = {
+    200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar.", "headers": FILE_HEADERS}
+}
 
 
 async def meeting_filters(

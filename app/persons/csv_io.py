@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.persons.models import Person
+from app.persons.registration import decrypt_nik
 from app.persons.schemas import PersonCreate
-from app.persons.service import decrypt_nik
 from app.security import crypto
 
 IMPORT_COLUMNS = [name for name in PersonCreate.model_fields if name != "site_id"]

@@ -29,9 +29,10 @@ from app.db import utcnow
 from app.errors import AppError, Conflict, InvalidInput
 from app.ids import uuid7
 from app.persons import csv_io
+from app.persons import nik as nik_rules
 from app.persons.models import Person, PersonChange
+from app.persons.registration import allocate_registration
 from app.persons.schemas import ImportedPerson, ImportReport
-from app.persons.service import allocate_registration
 from app.regions.models import Region
 from app.security import crypto
 from app.security.principal import Actor
@@ -48,8 +49,8 @@ AUDIT_IDS_PER_EVENT = 10_000
 # The columns of the rows an import inserts, in the order the record tuples hold them: the
 # registration number (and the history entry's new_value) last, as they are added when written.
 PERSON_FIELDS = (
-    "id", "site_id", "full_name", "alias", "sex", "birth_date", "nik_ciphertext", "nik_blind_index",
-    "nik_last4", "nik_region_code", "kk_ciphertext", "phone", "domicile_address", "origin_region_code",
+    "id", "site_id", "full_name", "alias", "sex", "birth_date", *nik_rules.STORED_COLUMNS, "kk_ciphertext",
+    "phone", "domicile_address", "origin_region_code",
     "domicile_region_code", "identity_document", "identity_verified", "identity_verified_at",
     "identity_verified_by", "legal_basis", "consent_at", "status", "status_changed_at", "restricted",
     "restricted_at", "erased_at", "notes", "created_by", "version", "created_at", "updated_at",
@@ -334,7 +335,7 @@ class _Batch:
                     errors.append(csv_io.RowError(line, column, "not a known regency/city code"))
             nik = values["nik"]
             if nik is not None:
-                if regions.get(nik[:2]) != "province":
+                if regions.get(nik_rules.province_code(nik)) != "province":
                     errors.append(
                         csv_io.RowError(line, "nik", "the first two digits are not a known province code")
                     )
@@ -373,10 +374,7 @@ def _person_record(
         values["alias"],
         values["sex"],
         values["birth_date"],
-        crypto.encrypt(nik, person_id, "nik") if nik else None,
-        values.get("nik_blind_index"),
-        nik[-4:] if nik else None,
-        f"{nik[:2]}.{nik[2:4]}" if nik else None,
+        *nik_rules.stored(person_id, nik, values.get("nik_blind_index")),
         crypto.encrypt(kk, person_id, "kk_number") if kk else None,
         values["phone"],
         values["domicile_address"],

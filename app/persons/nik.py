@@ -2,13 +2,19 @@
 
 PP province, KK regency/city, CC district where the NIK was first issued (not where the person
 lives); DD day of birth, plus 40 for women; MM month; YY year; SSSS a serial, never 0000.
+
+What the registry keeps of a NIK (`stored`) is derived here too, for registration, edits and the
+import alike: the ciphertext, the blind index, the last four digits and the region code.
 """
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from app.clock import office_today
+from app.security import crypto
 
 _NIK = re.compile(r"^\d{16}$")
 
@@ -19,6 +25,41 @@ class NikFacts:
     region_code: str  # "53.71": where the NIK was first issued
     sex: str  # female | male
     birth_dates: tuple[date, ...]  # the 19YY and/or 20YY readings that are real dates
+
+
+def province_code(nik: str) -> str:
+    """The province where the NIK was first issued: its first two digits ("53")."""
+    return nik[:2]
+
+
+def region_code(nik: str) -> str:
+    """The regency/city where the NIK was first issued, as region codes are written ("53.71")."""
+    return f"{nik[:2]}.{nik[2:4]}"
+
+
+# The person's columns a NIK fills, in the order of `stored` (and of the persons table).
+STORED_COLUMNS = ("nik_ciphertext", "nik_blind_index", "nik_last4", "nik_region_code")
+
+
+def stored(person_id: uuid.UUID, nik: str | None, blind_index: str | None = None) -> tuple[Any, ...]:
+    """The values of STORED_COLUMNS for a person's NIK (all None without one).
+
+    `blind_index`: the NIK's, when the caller has it already (the import computes it to find a
+    NIK twice in the file).
+    """
+    if not nik:
+        return (None, None, None, None)
+    return (
+        crypto.encrypt(nik, person_id, "nik"),
+        blind_index or crypto.blind_index(nik),
+        nik[-4:],
+        region_code(nik),
+    )
+
+
+def decrypt(person_id: uuid.UUID, ciphertext: bytes | None) -> str | None:
+    """A person's NIK from its stored ciphertext (None without one)."""
+    return crypto.decrypt(ciphertext, person_id, "nik") if ciphertext else None
 
 
 def _dates(day: int, month: int, yy: int) -> tuple[date, ...]:
@@ -46,7 +87,7 @@ def parse(nik: str) -> NikFacts:
         raise ValueError("the date part is not a real date")
     if nik[12:] == "0000":
         raise ValueError("the serial part may not be 0000")
-    return NikFacts(nik[:2], f"{nik[:2]}.{nik[2:4]}", sex, dates)
+    return NikFacts(province_code(nik), region_code(nik), sex, dates)
 
 
 def disagreements(facts: NikFacts, sex: str | None, birth_date: date | None) -> list[str]:

@@ -3,9 +3,9 @@
 import uuid
 from typing import Any
 
+from app.persons.access import Found
 from app.persons.models import Person, PersonChange, Referral
 from app.persons.schemas import ChangeRead, PartnerPersonRead, PersonRead
-from app.persons.service import Found
 from app.privacy import views
 from app.security.policy import Role
 from app.security.principal import Actor

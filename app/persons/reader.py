@@ -21,10 +21,10 @@ from app.audit import service as audit
 from app.db_driver import DriverConnection, DriverStatement
 from app.errors import Forbidden
 from app.pagination import PageParams, cut_page, keyset_query, keyset_values, paginate_rows
-from app.persons import queries, service
+from app.persons import access, queries
+from app.persons.access import Found
 from app.persons.models import Person
 from app.persons.queries import PersonFilters
-from app.persons.service import Found
 from app.privacy.inventory import may_read
 from app.security.deps import ReadAccess
 from app.security.principal import Actor
@@ -42,9 +42,9 @@ class PersonReader:
 
     async def get(self, ref: uuid.UUID) -> Found:
         """One person (with its active referrals for staff); 404, or the restriction rule."""
-        found = service.found_in(await self._one(ref), self.actor, ref, with_referrals=True)
+        found = access.found_in(await self._one(ref), self.actor, ref, with_referrals=True)
         await self._break_glass([found.person])
-        await self._audit(service.read_event(found, ref, self.actor.purpose))
+        await self._audit(access.read_event(found, ref, self.actor.purpose))
         return found
 
     async def page(self, page: PageParams, filters: PersonFilters) -> tuple[list[Found], str | None]:
@@ -54,7 +54,7 @@ class PersonReader:
             raise Forbidden("Only roles that read the full NIK may search by it.")
         pairs, cursor = await self._page(page, filters, queries.filter_values(filters))
         found = [Found(person, referral) for person, referral in pairs]
-        await self._audit(service.list_event(found, self.actor.purpose))
+        await self._audit(access.list_event(found, self.actor.purpose))
         await self._break_glass([f.person for f in found])
         return found, cursor
 
@@ -67,7 +67,7 @@ class PersonReader:
         return result
 
     async def _break_glass(self, persons: Sequence[Any]) -> None:
-        event = service.break_glass_event(self.actor, persons)
+        event = access.break_glass_event(self.actor, persons)
         if event is not None:
             await self._audit(event)
 

@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 
 from app.audit.schemas import AuditEventRead
 from app.bulk import service as bulk
-from app.conventions import IfMatchDep, etag, json_response, plain_json, set_etag
+from app.conventions import FILE_HEADERS, IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput
 from app.idempotency.deps import IdempotencyDep
@@ -129,7 +129,7 @@ async def create_person(
 @router.get(
     "/export.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}} | bulk.PURPOSE_RESPONSES,
+    responses={200: {"content": {"text/csv": {}}, "headers": FILE_HEADERS}} | bulk.PURPOSE_RESPONSES,
 )
 async def export_csv(
     request: Request,
@@ -236,7 +236,13 @@ async def import_csv(
 @router.get(
     "/import/template.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "Every import column, one example row."}},
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "description": "Every import column, one example row.",
+            "headers": FILE_HEADERS,
+        }
+    },
 )
 async def import_template(actor: Permitted("persons:bulk")) -> Response:
     """A CSV to fill in for `POST /persons/import`: the columns, and one synthetic example row."""
@@ -328,7 +334,7 @@ async def access_log(
     return Page.of(events, cursor, AuditEventRead)
 
 
-@router.get("/{person_id}/data-export", response_model=DataExport)
+@router.get("/{person_id}/data-export", response_model=DataExport, responses={200: {"headers": FILE_HEADERS}})
 async def data_export(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
 ) -> Response:

@@ -167,8 +167,30 @@ class Audit:
     def value(self, key: Key) -> int:
         return int(self.sizes[self.cells[key]].sum())
 
-    def width(self, target: Key, hidden: set[Key], with_published: bool = True) -> float:
-        """Largest minus smallest value of `target` consistent with the published cells."""
+    def wide(self, target: Key, hidden: set[Key], threshold: int, with_published: bool = True) -> bool:
+        """Whether the values of `target` consistent with the published cells span `threshold` or more.
+
+        The linear relaxation (fractional persons) is solved first: it is never narrower than the
+        integer program, so where it falls short the answer is no, and where its optimum is whole
+        persons that is the integer program's optimum too. Only the rest needs the integer program.
+        """
+        problem = self._problem(target, hidden, with_published)
+        # The largest value first: against the smallest conceivable (what the caller knows), it
+        # often settles the answer alone.
+        largest = self._solve(problem, -1, integral=False)
+        if -largest[0] - self.known[self.cells[target]].sum() < threshold:
+            return False
+        ends = [self._solve(problem, 1, integral=False), largest]
+        if _span(ends) < threshold:
+            return False
+        ends = [
+            end if end[1] else self._solve(problem, sign, integral=True)
+            for sign, end in zip((1, -1), ends, strict=True)
+        ]
+        return _span(ends) >= threshold
+
+    def _problem(self, target: Key, hidden: set[Key], with_published: bool) -> tuple[np.ndarray, list, list]:
+        """The objective (the target's atoms) and the rows: published cells exact, hidden ones 1 or more."""
         rows, lower, upper = [], [], []
         for key, atoms in self.cells.items():
             published = key not in hidden and (with_published or key in self.fixed)
@@ -181,20 +203,26 @@ class Audit:
                 upper.append(value if published else np.inf)
         objective = np.zeros(len(self.sizes))
         objective[self.cells[target]] = 1
-        bounds = [self._solve(sign * objective, rows, lower, upper) for sign in (1, -1)]
-        return -bounds[1] - bounds[0]
+        return objective, rows, (lower, upper)
 
-    def _solve(self, objective: np.ndarray, rows: list, lower: list, upper: list) -> float:
+    def _solve(self, problem: tuple, sign: int, *, integral: bool) -> tuple[float, bool]:
+        """The optimum of `sign` x target (minimised), and whether it is reached with whole persons."""
+        objective, rows, (lower, upper) = problem
         constraints = [LinearConstraint(np.array(rows), lower, upper)] if rows else []
         result = milp(
-            objective,
+            sign * objective,
             constraints=constraints,
-            integrality=np.ones(len(objective)),
+            integrality=np.full(len(objective), int(integral)),
             bounds=Bounds(self.known, np.full(len(self.known), np.inf)),
         )
         if result.status == 3 or result.x is None:  # unbounded: the range is wide
-            return -np.inf
-        return float(result.fun)
+            return -np.inf, True
+        return float(result.fun), integral or bool(np.allclose(result.x, np.round(result.x), atol=1e-6))
+
+
+def _span(ends: list[tuple[float, bool]]) -> float:
+    """Largest minus smallest value, from the minimum of the target and of its negation."""
+    return -ends[1][0] - ends[0][0]
 
 
 def protect(audit: Audit, threshold: int = THRESHOLD) -> set[Key]:
@@ -220,10 +248,10 @@ def _with_copies(audit: Audit, hidden: set[Key]) -> set[Key]:
 
 def _weak(audit: Audit, key: Key, hidden: set[Key], threshold: int) -> bool:
     """Narrower than the threshold because of what we publish (not of what the caller knows)."""
-    if audit.width(key, hidden) >= threshold:
+    if audit.wide(key, hidden, threshold):
         return False
     # A cell the caller's own records already pin down is not ours to protect.
-    return not (audit.known.any() or audit.fixed) or audit.width(key, set(), False) >= threshold
+    return not (audit.known.any() or audit.fixed) or audit.wide(key, set(), threshold, False)
 
 
 def _candidates(audit: Audit, weak: Key, hidden: set[Key]) -> list[Key]:
@@ -248,7 +276,7 @@ def _complement(audit: Audit, weak: Key, hidden: set[Key], threshold: int) -> se
     options = [{k} for k in candidates] + [set(p) for p in combinations(cheap, 2)]
     best: set[Key] | None = None
     for option in sorted(options, key=lambda o: (_cost(audit, hidden, o), sorted(map(str, o)))):
-        if audit.width(weak, _with_copies(audit, hidden | option)) >= threshold:
+        if audit.wide(weak, _with_copies(audit, hidden | option), threshold):
             best = option
             break
     return best or ({candidates[0]} if candidates else None)

@@ -22,7 +22,6 @@ from sqlalchemy import Table, case, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.audit import service as audit
 from app.change_requests import service as change_request_service
 from app.config import Settings
 from app.db import Base, after_commit, utcnow
@@ -53,17 +52,8 @@ async def erase_person(session: AsyncSession, actor: Actor, ref: uuid.UUID) -> P
     await change_request_service.withdraw_pending(session, actor, person.id, None, "The record was erased.")
     await session.execute(update(Person).where(Person.id == person.id).values(erased_at=utcnow()))
     session.add(person_service.history_entry(person.id, actor, "erasure", reason=REDACTED))
-    await session.flush()
+    await person_service.record_person_change(session, actor, "person.erase", person.id, reason=actor.purpose)
     await session.refresh(person)
-    await audit.record(
-        session,
-        actor,
-        "person.erase",
-        resource_type="person",
-        resource_id=person.id,
-        person_ids=[person.id],
-        reason=actor.purpose,
-    )
     log.info("erasure: person erased", extra={"referrals_ended": len(ended)})
     return person
 

@@ -7,7 +7,10 @@ only the code). Partners can never lift a restriction, whatever they send.
 
 import re
 from enum import StrEnum
+from typing import Annotated
 
+from fastapi import Header
+from pydantic import WithJsonSchema
 from starlette.requests import HTTPConnection
 
 from app.errors import AppError, InvalidInput
@@ -29,6 +32,20 @@ class Purpose(StrEnum):
 
 
 PURPOSE_CODES = ", ".join(Purpose)
+
+PURPOSE_DESCRIPTION = (
+    "The purpose of access, one code (UU PDP). Staff name it to read or change a restricted "
+    "person's record, and for bulk access to NIK (an import or export with NIK); it is recorded "
+    "in the audit trail. Partners cannot lift a restriction with it. Another value is 422."
+)
+# The header as every authenticated operation reads it (app/security/deps.py), so the document
+# declares it on each of them: a code of `Purpose`, read leniently (surrounding spaces, empty:
+# none) by `purpose_from`, which also answers a code not in the list, once the caller is known.
+PurposeHeader = Annotated[
+    str | None,
+    Header(alias=PURPOSE_HEADER, description=PURPOSE_DESCRIPTION),
+    WithJsonSchema({"type": "string", "enum": list(Purpose)}),
+]
 
 
 class PurposeInUrl(AppError):
@@ -55,9 +72,8 @@ def _bare(name: str) -> str:
     return "".join(c for c in name if c.isalnum() or c == "_").lower()
 
 
-def purpose_of(connection: HTTPConnection) -> Purpose | None:
-    """The purpose the request names in its header (None if none); 422 on a code not in the list."""
-    raw = connection.headers.get(PURPOSE_HEADER)
+def purpose_from(raw: str | None) -> Purpose | None:
+    """The purpose named by an `X-Purpose` value (None if none); 422 on a code not in the list."""
     if raw is None or not raw.strip():
         return None
     try:

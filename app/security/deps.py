@@ -13,7 +13,7 @@ from app.auth.service import TokenOwner
 from app.bulk import volume
 from app.db import SessionDep, request_session, write_durable_apart
 from app.errors import AppError, Forbidden, NotAuthenticated
-from app.privacy.purpose import purpose_of, refuse_personal_query
+from app.privacy.purpose import PurposeHeader, purpose_from, refuse_personal_query
 from app.security.policy import POLICY, allowed
 from app.security.principal import Actor
 
@@ -21,12 +21,17 @@ bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 BearerDep = Annotated[str | None, Depends(bearer)]
 
 
-def _actor(request: Request, owner: TokenOwner | None) -> Actor:
-    """The caller behind a resolved token; 401 when there was none (missing, expired, revoked)."""
+def _actor(request: Request, owner: TokenOwner | None, purpose: str | None) -> Actor:
+    """The caller behind a resolved token, with the purpose it names; 401 when there was none.
+
+    `purpose` is the X-Purpose header, declared by the dependencies below (`PurposeHeader`), so
+    that the document declares it on every operation that reads it: all that need a token.
+    """
     refuse_personal_query(request)
-    if owner is None:
-        raise NotAuthenticated("A valid bearer token is required.")
     state = request.state
+    # A client bound to its networks: its token from elsewhere is as good as none.
+    if owner is None or not owner.allows(getattr(state, "client_ip", None)):
+        raise NotAuthenticated("A valid bearer token is required.")
     actor = Actor(
         kind=owner.kind,
         id=owner.id,
@@ -37,15 +42,17 @@ def _actor(request: Request, owner: TokenOwner | None) -> Actor:
         client_ip=getattr(state, "client_ip", None),
         correlation_id=getattr(state, "correlation_id", None),
         peer_ip=getattr(state, "peer_ip", None),
-        purpose=purpose_of(request),
+        purpose=purpose_from(purpose),
     )
     request.state.actor = actor
     return actor
 
 
-async def current_actor(request: Request, session: SessionDep, token: BearerDep) -> Actor:
+async def current_actor(
+    request: Request, session: SessionDep, token: BearerDep, purpose: PurposeHeader = None
+) -> Actor:
     """The caller behind the bearer token; 401 when it is missing, expired or revoked."""
-    return _actor(request, await auth_service.resolve(session, token) if token else None)
+    return _actor(request, await auth_service.resolve(session, token) if token else None, purpose)
 
 
 def _check(actor: Actor, permission: str) -> Actor:
@@ -94,12 +101,15 @@ class PermittedRead:
     those cost more than the rest of the dependency on this path.
     """
 
-    __slots__ = ("_permission", "_request", "_scope", "_token")
+    __slots__ = ("_permission", "_purpose", "_request", "_scope", "_token")
 
-    def __init__(self, request: Request, token: str | None, permission: str) -> None:
+    def __init__(
+        self, request: Request, token: str | None, permission: str, purpose: str | None = None
+    ) -> None:
         self._request = request
         self._token = token
         self._permission = permission
+        self._purpose = purpose
         self._scope: Any = None
 
     async def __aenter__(self) -> ReadAccess:
@@ -112,7 +122,7 @@ class PermittedRead:
                 owner = await auth_service.resolve_on_driver(handle, self._token) if self._token else None
             else:
                 owner = await auth_service.resolve(handle, self._token) if self._token else None
-            actor = _check(_actor(self._request, owner), self._permission)
+            actor = _check(_actor(self._request, owner, self._purpose), self._permission)
         except BaseException as exc:
             await self.__aexit__(type(exc), exc, exc.__traceback__)
             raise
@@ -136,8 +146,8 @@ def require_read(permission: str) -> Any:
     """Like `require`, for the hottest reads: the route enters the `PermittedRead` it gets."""
     _declared(permission)
 
-    async def read_access(request: Request, token: BearerDep) -> PermittedRead:
-        return PermittedRead(request, token, permission)
+    async def read_access(request: Request, token: BearerDep, purpose: PurposeHeader = None) -> PermittedRead:
+        return PermittedRead(request, token, permission, purpose)
 
     read_access.permission = permission  # type: ignore[attr-defined]
     return read_access

@@ -42,8 +42,7 @@ async def create(session: AsyncSession, actor: Actor, data: SiteCreate) -> Site:
         raise Conflict("A site with this code exists.")
     site = Site(**data.model_dump())
     session.add(site)
-    await session.flush()
-    await audit.record(session, actor, "site.create", resource_type="site", resource_id=site.id)
+    await audit.record_change(session, actor, "site.create", site, resource_type="site")
     return site
 
 
@@ -59,8 +58,7 @@ async def update(
         setattr(site, field, value)
     if site.closure_announced_on and site.closed_on and site.closed_on < site.closure_announced_on:
         raise InvalidInput([(("body", "closed_on"), "is before closure_announced_on")])
-    await session.flush()
-    await audit.record(session, actor, "site.update", resource_type="site", resource_id=site.id)
+    await audit.record_change(session, actor, "site.update", site, resource_type="site")
     return site
 
 

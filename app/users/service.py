@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agencies import service as agency_service
 from app.audit import service as audit
 from app.auth import service as auth_service
+from app.auth import throttle
 from app.conventions import check_version
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
@@ -84,12 +85,15 @@ async def update(
         await _ensure_other_admin(session, user)
     password = changes.pop("password", None)
     if password is not None:
-        user.password_hash = hash_secret(password)
+        user.password_hash = await throttle.hash_bounded(actor.client_ip, hash_secret, password)
         user.password_changed_at = utcnow()
+    # New privileges are signed in for anew: a session of the old role had none of the new
+    # role's checks (a second factor, above all).
+    regranted = any(changes.get(f, getattr(user, f)) != getattr(user, f) for f in ("role", "agency_id"))
     for field, value in changes.items():
         setattr(user, field, value)
     await session.flush()
-    if password is not None or changes.get("active") is False:
+    if password is not None or changes.get("active") is False or regranted:
         await auth_service.revoke_all(session, user_id=user.id)
     await audit.record(session, actor, "user.update", resource_type="user", resource_id=user.id)
     return user
@@ -98,9 +102,13 @@ async def update(
 async def change_own_password(session: AsyncSession, actor: Actor, current: str, new: str) -> None:
     """A user's own password change; every token of theirs is revoked, this one too."""
     user = await get(session, actor.id)
-    if not verify_secret(user.password_hash, current):
-        raise InvalidInput([(("body", "current_password"), "does not match")])
-    user.password_hash = hash_secret(new)
+    # Throttled like a sign-in (the same keys): a stolen token must not guess the password.
+    keys = throttle.keys_for("user", user.username, actor.client_ip)
+    keep_count = await throttle.reserve_in(session, keys)
+    if not await throttle.hash_bounded(actor.client_ip, verify_secret, user.password_hash, current):
+        raise InvalidInput([(("body", "current_password"), "does not match")], durable=[keep_count])
+    await throttle.succeeded(session, keys)
+    user.password_hash = await throttle.hash_bounded(actor.client_ip, hash_secret, new)
     user.password_changed_at = utcnow()
     await session.flush()
     await auth_service.revoke_all(session, user_id=user.id)
@@ -124,6 +132,11 @@ async def list_users(
         stmt = stmt.where(User.agency_id == agency_id)
     rows, cursor = await paginate_rows(session, stmt, User.id, page)
     return [r[0] for r in rows], cursor
+
+
+async def find_by_username(session: AsyncSession, username: str) -> User | None:
+    """The user of `username` (not audited: for the server's own commands)."""
+    return await session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
 async def any_users(session: AsyncSession) -> bool:

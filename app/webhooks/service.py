@@ -137,9 +137,8 @@ async def create(
         created_by=actor.id,
     )
     session.add(subscription)
-    await session.flush()
     forget_subscribers(session)
-    await audit.record(session, actor, "webhook.create", resource_type="webhook", resource_id=subscription.id)
+    await audit.record_change(session, actor, "webhook.create", subscription, resource_type="webhook")
     return subscription, secret
 
 
@@ -161,9 +160,8 @@ async def update(
         await _check_url(changes["url"], settings)
     for field, value in changes.items():
         setattr(subscription, field, list(value) if field == "event_types" else value)
-    await session.flush()
     forget_subscribers(session)
-    await audit.record(session, actor, "webhook.update", resource_type="webhook", resource_id=subscription.id)
+    await audit.record_change(session, actor, "webhook.update", subscription, resource_type="webhook")
     return subscription
 
 
@@ -171,9 +169,8 @@ async def delete(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> 
     """Delete a subscription with its delivery log; nothing more is sent to it."""
     subscription = await get(session, actor, webhook_id)
     await session.delete(subscription)
-    await session.flush()
     forget_subscribers(session)
-    await audit.record(session, actor, "webhook.delete", resource_type="webhook", resource_id=webhook_id)
+    await audit.record_change(session, actor, "webhook.delete", webhook_id, resource_type="webhook")
 
 
 async def rotate_secret(
@@ -183,10 +180,7 @@ async def rotate_secret(
     subscription = await get(session, actor, webhook_id)
     secret = new_secret()
     subscription.secret_ciphertext = crypto.encrypt(secret, subscription.id, SECRET_FIELD)
-    await session.flush()
-    await audit.record(
-        session, actor, "webhook.rotate_secret", resource_type="webhook", resource_id=subscription.id
-    )
+    await audit.record_change(session, actor, "webhook.rotate_secret", subscription, resource_type="webhook")
     return subscription, secret
 
 
@@ -265,10 +259,7 @@ async def redeliver(
     now = utcnow()
     delivery.status, delivery.next_attempt_at, delivery.delivered_at = "pending", now, None
     delivery.expires_at = now + timedelta(hours=get_settings().webhook_retry_window_hours)
-    await session.flush()
-    await audit.record(
-        session, actor, "webhook.redeliver", resource_type="webhook_delivery", resource_id=delivery.id
-    )
+    await audit.record_change(session, actor, "webhook.redeliver", delivery, resource_type="webhook_delivery")
     return delivery, attempts
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from app.clients.models import ApiClient
 from app.regions.models import Region
-from tests.access import bearer, client_grant
+from app.security.policy import Role
+from tests.access import PASSWORD, bearer, client_grant, password_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +78,21 @@ async def test_clients_create_refuses_an_unknown_role(app):
     result = await cli(app, "clients", "create", "--name", "Skrip Dewa", "--role", "superuser")
     assert result.returncode == 2  # argparse usage error
     assert "invalid choice" in result.stderr
+
+
+async def test_users_enrolment_code_prints_a_code_that_starts_an_enrolment(app, client, session):
+    admin = await password_user(session, Role.admin)
+    result = await cli(app, "users", "enrolment-code", admin.username.upper())
+    assert result.returncode == 0, result.stderr
+    code = re.search(r"\(shown once, valid until [-0-9 :]+ UTC\): (\S+)$", result.stdout, re.M)
+    assert code, result.stdout
+    body = {"username": admin.username, "password": PASSWORD, "enrolment_code": code[1]}
+    started = await client.post("/api/v1/auth/mfa/enrolment", json=body)
+    assert started.status_code == 200, started.text
+
+    unknown = await cli(app, "users", "enrolment-code", "tidak-ada")
+    assert unknown.returncode != 0
+    assert "error: no user" in unknown.stderr
 
 
 def _skip_on_shared_reference_data(app) -> None:

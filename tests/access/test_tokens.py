@@ -312,6 +312,19 @@ async def test_own_password_change_needs_the_current_password(client, session):
     assert (await password_grant(client, user.username, NEW_PASSWORD)).status_code == 401
 
 
+async def test_guessing_your_own_password_with_a_token_is_throttled(client, session):
+    user = await password_user(session)
+    token = await sign_in(client, user.username)
+    answers = []
+    for n in range(8):
+        guess = {"current_password": f"tebakan-{n}-yang-salah", "new_password": NEW_PASSWORD}
+        response = await client.post("/api/v1/me/password", json=guess, headers=bearer(token))
+        answers.append(response.status_code)
+    # The sign-in's keys: five free failures for the account at this address, then a backoff.
+    assert answers[:5] == [422] * 5
+    assert set(answers[5:]) == {429}
+
+
 async def test_api_clients_have_no_password_to_change(client, session):
     api, secret = await api_client(session)
     token = (await client_grant(client, api.client_id, secret)).json()["access_token"]

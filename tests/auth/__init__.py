@@ -9,9 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pyotp
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.audit.models import AuditEvent
+from app.auth import mfa
+from app.security.principal import system_actor
+from app.users.models import User
 from tests.access import PASSWORD, TOKEN_URL
 
 CLIENT_ID = "reintegrasi-web"
@@ -104,12 +108,20 @@ async def browser_sign_in(
     return response.json()
 
 
+async def enrolment_code(session: AsyncSession, user: User) -> str:
+    """The one-time code an admin would hand `user` (issued through the service, committed)."""
+    issued = await mfa.issue_enrolment_code(session, system_actor("test"), user)
+    await session.commit()
+    return issued.code
+
+
 async def enrol(
-    http: httpx.AsyncClient, username: str, password: str = PASSWORD
+    http: httpx.AsyncClient, session: AsyncSession, user: User, password: str = PASSWORD
 ) -> tuple[pyotp.TOTP, list[str]]:
     """Enrol a TOTP factor through the API; the authenticator and the recovery codes."""
-    credentials = {"username": username, "password": password}
-    started = await http.post("/api/v1/auth/mfa/enrolment", json=credentials)
+    credentials = {"username": user.username, "password": password}
+    code = await enrolment_code(session, user)
+    started = await http.post("/api/v1/auth/mfa/enrolment", json=credentials | {"enrolment_code": code})
     assert started.status_code == 200, started.text
     totp = pyotp.TOTP(started.json()["secret"])
     confirmed = await http.post("/api/v1/auth/mfa/enrolment/confirm", json=credentials | {"code": totp.now()})

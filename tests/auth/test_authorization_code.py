@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("frontend")
 
 async def test_the_flow_with_pkce_works_end_to_end_with_the_second_factor(client, session, mfa_required):
     officer = await password_user(session, Role.officer)
-    totp, _ = await enrol(client, officer.username)
+    totp, _ = await enrol(client, session, officer)
     verifier, challenge = pkce_pair()
 
     page = await client.get(AUTHORIZE_URL, params=authorize_params(challenge))

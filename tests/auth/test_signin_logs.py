@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("frontend", "mfa_required")
 async def test_the_sign_in_flow_logs_no_secret(client, session, caplog):
     user = await password_user(session, Role.admin)
     with caplog.at_level(logging.DEBUG):
-        totp, codes = await enrol(client, user.username)
+        totp, codes = await enrol(client, session, user)
         verifier, challenge = pkce_pair()
         await authorize(client, user.username, challenge, password="salah-" + PASSWORD)
         code = code_of(await authorize(client, user.username, challenge, otp=next_code(totp)))

@@ -1,8 +1,8 @@
 """Every request-body example in the OpenAPI document is sent, in story order, and accepted (2xx).
 
-The examples (app/apidocs/examples.py) name the story's objects by placeholder ids; each is
-replaced by the id the object got when its own example created it (or, for the NGO, the test's
-partner agency). What is not an example here is the least setup a step needs: a second person
+The examples (app/apidocs/examples/, a module per domain) name the story's objects by placeholder
+ids; each is replaced by the id the object got when its own example created it (or, for the NGO,
+the test's partner agency). What is not an example here is the least setup a step needs: a second person
 verified, the partner's own id for a person, a rule set activated.
 """
 

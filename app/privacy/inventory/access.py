@@ -31,6 +31,7 @@ TABLES: dict[str, TableEntry] = {
             "agency_id": plain(frozenset({Role.admin})),
             "active": plain(frozenset({Role.admin})),
             "tokens_valid_after": plain(NOBODY),
+            "allowed_networks": plain(frozenset({Role.admin})),
         },
     ),
     "access_tokens": TableEntry(
@@ -97,6 +98,15 @@ TABLES: dict[str, TableEntry] = {
     "mfa_recovery_codes": TableEntry(
         "Recovery codes of a second factor, stored as digests, each usable once.",
         columns=ID | {"user_id": plain(NOBODY), "code_digest": secret(), "used_at": plain(NOBODY)},
+    ),
+    "mfa_enrolment_codes": TableEntry(
+        "One-time codes an admin issues to start enrolling a second factor, stored as digests.",
+        columns={
+            "user_id": plain(NOBODY),
+            "code_digest": secret(),
+            "created_at": plain(NOBODY),
+            "expires_at": plain(NOBODY),
+        },
     ),
     "login_throttles": TableEntry(
         "Sign-in attempts per account and per address, for throttling with backoff.",
