@@ -410,6 +410,7 @@ def _declare_headers(method: str, operation: Schema, schemas: dict[str, Schema])
 def _is_versioned(response: Schema, schemas: dict[str, Schema]) -> bool:
     """Whether the answer is one resource with a version (`version`, a rule set's `revision`)."""
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    refs = [schema.get("$ref", "")] + [s.get("$ref", "") for s in schema.get("anyOf", [])]
+    variants = schema.get("anyOf", []) + schema.get("oneOf", [])  # a person's views: oneOf
+    refs = [schema.get("$ref", "")] + [s.get("$ref", "") for s in variants]
     properties = [schemas.get(ref.removeprefix(COMPONENTS), {}).get("properties", {}) for ref in refs if ref]
     return bool(properties) and all("version" in p or "revision" in p for p in properties)
