@@ -340,7 +340,9 @@ def _error_statuses(path: str, method: str, operation: Schema) -> set[int]:
     """The 4xx and 5xx answers an operation can give, by the conventions every route follows."""
     statuses = {503} if path.startswith("/api/") else set()
     if "security" in operation:
-        statuses |= {401, 403}
+        # Every caller is checked by app.security.deps: personal data in the URL (400, whatever the
+        # query), an X-Purpose code not in the list (422), no valid token (401), the role (403).
+        statuses |= {400, 401, 403, 422}
     parameters = operation.get("parameters", [])
     if any(p["in"] == "path" for p in parameters):
         statuses.add(404)

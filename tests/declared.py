@@ -1,13 +1,16 @@
 """The answers the OpenAPI document declares per operation, for tests that observe real answers.
 
-The authorization matrices check each status they get against the operation's declared
-responses as they go (inline, so that it holds under xdist, where no worker sees every answer);
-schemathesis does the same with its `status_code_conformance` check.
+Every answer a test gets through the `client` fixture is checked against the declared responses
+of its operation (tests/conftest.py, at the end of each test: it holds under xdist, where no
+worker sees every answer); the authorization matrices check theirs as they go, and schemathesis
+with its `status_code_conformance` check.
 """
 
 import re
 from functools import cache
 from typing import Any
+
+import httpx
 
 from app.main import create_app
 
@@ -58,3 +61,19 @@ def undeclared(method: str, path: str, status: int) -> str | None:
     if str(status) in statuses or f"{str(status)[0]}XX" in statuses:
         return None
     return f"{method} {template(path)}: {status} not declared (declared: {', '.join(sorted(statuses))})"
+
+
+def undeclared_answer(response: httpx.Response) -> str | None:
+    """`undeclared` for an answer of the API; None for what the document leaves out on purpose
+    (the browser's sign-in pages, routes a test added, a method the path does not take: 405)."""
+    request = response.request
+    path = request.url.path
+    if not path.startswith("/api/"):
+        return None
+    try:
+        path = template(path)
+    except AssertionError:
+        return None
+    if not documented(request.method, path):
+        return None
+    return undeclared(request.method, path, response.status_code)
