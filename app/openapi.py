@@ -338,7 +338,8 @@ def _require_if_match(method: str, operation: Schema) -> None:
 
 def _error_statuses(path: str, method: str, operation: Schema) -> set[int]:
     """The 4xx and 5xx answers an operation can give, by the conventions every route follows."""
-    statuses = {503} if path.startswith("/api/") else set()
+    # The app refuses a body over `max_body_bytes` before any route reads it (even a GET's): 413.
+    statuses = {413, 503} if path.startswith("/api/") else set()
     if "security" in operation:
         # Every caller is checked by app.security.deps: personal data in the URL (400, whatever the
         # query), an X-Purpose code not in the list (422), no valid token (401), the role (403).
@@ -356,6 +357,8 @@ def _error_statuses(path: str, method: str, operation: Schema) -> set[int]:
         statuses.add(409)
     if _header(operation, "If-Match") is not None:
         statuses |= {412, 428}
+    if _header(operation, "Idempotency-Key") is not None:
+        statuses.add(404)  # a replay answers the read of what was created: 404 once it is gone
     if path == TOKEN_URL:
         statuses |= {400, 429}
     if path.startswith(SIGN_IN_PREFIX):
