@@ -43,11 +43,12 @@ demo: install .env
 	$(BIN)/python -m app bootstrap
 	$(BIN)/python -m app demo
 
-# One pytest worker per core (pytest-xdist), each with its own SQLite and PostgreSQL databases.
+# One pytest worker per core (pytest-xdist, work stealing: a worker that is done takes tests from
+# the other), each with its own SQLite and PostgreSQL databases.
 # TEST_WORKERS=0 runs in this process; TEST_ARGS narrows the run (e.g. TEST_ARGS=tests/persons).
 TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/pytest -q -n $(TEST_WORKERS) $(TEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal $(TEST_ARGS)
 
 test-reliability: install-dev
 	$(BIN)/pytest -q -s -m reliability tests/reliability

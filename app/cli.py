@@ -179,10 +179,13 @@ def purge(_: argparse.Namespace) -> None:
     """Delete expired tokens, sign-in failures, idempotency keys and old anonymous denial counts."""
 
     async def work(session: AsyncSession) -> None:
-        tokens = await auth_service.purge_expired(session)
+        signed_in = await auth_service.purge_expired(session)
         keys = await idempotency_service.purge_expired(session)
         counts = await audit_service.purge_denial_counts(session, get_settings().audit_denial_retention_days)
-        print(f"purged {tokens} tokens, {keys} idempotency keys, {counts} anonymous denial counts")
+        print(
+            f"purged {signed_in.tokens} tokens, {signed_in.sessions} ended sessions, {signed_in.codes} codes,"
+            f" {keys} idempotency keys, {counts} anonymous denial counts"
+        )
 
     _run(work)
 

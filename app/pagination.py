@@ -52,8 +52,10 @@ class Page(BaseModel, Generic[T]):
 
     @classmethod
     def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
-        """`PersonPage` for `Page[PersonRead]` (and for the union of a person's views)."""
-        first = get_args(params[0])[0] if get_args(params[0]) else params[0]
+        """`PersonPage` for `Page[PersonRead]` (and for the discriminated union of a person's views)."""
+        first = params[0]
+        while get_args(first):  # Annotated[A | B, ...] -> A | B -> A
+            first = get_args(first)[0]
         return f"{first.__name__.removesuffix('Read')}Page"
 
 

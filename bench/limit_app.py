@@ -140,6 +140,7 @@ def person_view(row: asyncpg.Record, referrals: list[asyncpg.Record]) -> dict[st
     """The officer's view of a person: the fields and order of app.persons.schemas.PersonRead."""
     person_id = row["id"]
     return {
+        "view": "staff",
         "id": person_id,
         "registration_number": row["registration_number"],
         "site_id": row["site_id"],

@@ -198,9 +198,20 @@ async def app(backend: Backend) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over ASGI; every answer's status must be one its operation declares in the document."""
+    from tests.declared import undeclared_answer
+
+    undeclared: list[str] = []
+
+    async def check(response: httpx.Response) -> None:
+        if line := undeclared_answer(response):
+            undeclared.append(line)
+
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    hooks = {"response": [check]}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks) as http:
         yield http
+    assert undeclared == [], "answers the OpenAPI document does not declare:\n" + "\n".join(undeclared)
 
 
 @pytest.fixture

@@ -36,7 +36,9 @@ AGENCY_ON_DRIVER = DriverStatement(AGENCY)
 
 @lru_cache(maxsize=4)
 def _jwks(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+    # An unknown key id refreshes the set at most once per cooldown: tokens with made-up key ids
+    # cannot make every request a fetch from the provider.
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5, cooldown_duration=30)
 
 
 def enabled() -> bool:

@@ -17,6 +17,7 @@ from app.agencies.models import Agency
 from app.auth import mfa, oidc, revocation, sessions, throttle
 from app.auth.errors import InvalidCredentials
 from app.auth.models import AccessToken
+from app.auth.signin_models import AuthorizationCode, AuthSession, MfaEnrolmentCode
 from app.clients.models import ApiClient
 from app.config import get_settings
 from app.db import utcnow
@@ -267,11 +268,30 @@ async def revoke_all(
     await revocation.start_epoch(session, user_id=user_id, api_client_id=api_client_id)
 
 
-async def purge_expired(session: AsyncSession) -> int:
-    """Delete tokens that expired more than a day ago and stale sign-in throttles."""
-    now = utcnow()
-    tokens = await session.execute(
-        delete(AccessToken).where(AccessToken.expires_at < now - timedelta(days=1))
+@dataclass(frozen=True, slots=True)
+class Purged:
+    tokens: int
+    sessions: int
+    codes: int
+
+
+async def purge_expired(session: AsyncSession) -> Purged:
+    """Delete what ended more than a day ago: tokens, sessions (their refresh tokens go with them),
+    authorization and enrolment codes; and stale sign-in throttles.
+    """
+    cutoff = utcnow() - timedelta(days=1)
+    tokens = await session.execute(delete(AccessToken).where(AccessToken.expires_at < cutoff))
+    ended = or_(
+        AuthSession.revoked_at < cutoff,
+        AuthSession.idle_expires_at < cutoff,
+        AuthSession.absolute_expires_at < cutoff,
     )
+    sessions_ = await session.execute(delete(AuthSession).where(ended))
+    codes = await session.execute(delete(AuthorizationCode).where(AuthorizationCode.expires_at < cutoff))
+    enrolment = await session.execute(delete(MfaEnrolmentCode).where(MfaEnrolmentCode.expires_at < cutoff))
     await throttle.purge(session)
-    return tokens.rowcount or 0
+    return Purged(
+        tokens=tokens.rowcount or 0,
+        sessions=sessions_.rowcount or 0,
+        codes=(codes.rowcount or 0) + (enrolment.rowcount or 0),
+    )

@@ -14,6 +14,7 @@ concurrent attempts on any worker see each other's counts; a success gives its p
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import math
 import secrets
 import time
@@ -51,11 +52,28 @@ def _digest(scope: str, value: str) -> str:
     return hmac.new(secret, f"throttle:{scope}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def place_of(address: str | None) -> str:
+    """Where an attempt comes from, as throttled: the address, or for IPv6 its /64.
+
+    One IPv6 subscriber holds a whole /64 (2^64 addresses): counted per address, spraying from it
+    would never be throttled.
+    """
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is the IPv4 address a.b.c.d
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def keys_for(kind: str, name: str, address: str | None) -> list[Key]:
     """The keys of an attempt, in the order they are reserved (address first: see `reserve`)."""
     settings = get_settings()
     subject = f"{kind}:{name.strip().lower()}"
-    where = address or "unknown"
+    where = place_of(address)
     return [
         Key(_digest("address", where), settings.login_address_max_failures, "address"),
         Key(_digest("pair", f"{subject}@{where}"), settings.login_max_failures, "pair"),
@@ -203,7 +221,7 @@ def _gate(size: int) -> asyncio.Semaphore:
 @asynccontextmanager
 async def _hashing_slot(address: str | None) -> AsyncIterator[None]:
     settings = get_settings()
-    where = address or "unknown"
+    where = place_of(address)
     if _in_flight.get(where, 0) >= settings.login_hash_per_address:
         raise LoginThrottled(1)
     _in_flight[where] = _in_flight.get(where, 0) + 1

@@ -191,7 +191,11 @@ async def simulate_rule_set(
     return await simulation.simulate(session, actor, program_id, rule_set_id, body)
 
 
-@router.get("/programs/{program_id}/eligibility/{person_id}", response_model=EligibilityRead)
+@router.get(
+    "/programs/{program_id}/eligibility/{person_id}",
+    response_model=EligibilityRead,
+    responses={409: {"description": "No rule set in force on `as_of`, or the person was erased."}},
+)
 async def evaluate_person(
     program_id: uuid.UUID,
     person_id: uuid.UUID,

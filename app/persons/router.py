@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from app.audit.schemas import AuditEventRead
 from app.bulk import service as bulk
+from app.bulk import volume
 from app.conventions import FILE_HEADERS, IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput
@@ -85,7 +86,7 @@ async def _view(
     return presenter.present(found, actor, referrals, warnings)
 
 
-@router.get("", response_model=Page[AnyPersonRead])
+@router.get("", response_model=Page[AnyPersonRead], responses=volume.PAUSED_RESPONSES)
 async def list_persons(read: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep) -> Response:
     """List the persons you may see; restricted records only for staff naming a purpose (X-Purpose)."""
     async with read as access:
@@ -95,7 +96,7 @@ async def list_persons(read: ReadPermitted("persons:read"), page: PageDep, filte
     return _page(found, cursor, access.actor, referrals)
 
 
-@router.post("/search", response_model=Page[AnyPersonRead])
+@router.post("/search", response_model=Page[AnyPersonRead], responses=volume.PAUSED_RESPONSES)
 async def search_persons(
     body: PersonSearch, session: SessionDep, actor: Permitted("persons:read"), page: PageDep
 ) -> Response:
@@ -129,7 +130,9 @@ async def create_person(
 @router.get(
     "/export.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "headers": FILE_HEADERS}} | bulk.PURPOSE_RESPONSES,
+    responses={200: {"content": {"text/csv": {}}, "headers": FILE_HEADERS}}
+    | bulk.PURPOSE_RESPONSES
+    | volume.PAUSED_RESPONSES,
 )
 async def export_csv(
     request: Request,
@@ -250,7 +253,7 @@ async def import_template(actor: Permitted("persons:bulk")) -> Response:
     return Response(csv_io.template(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.get("/{person_id}", response_model=AnyPersonRead)
+@router.get("/{person_id}", response_model=AnyPersonRead, responses=volume.PAUSED_RESPONSES)
 async def get_person(person_id: PersonRef, read: ReadPermitted("persons:read")) -> Response:
     """One person, as your role may see it (the read is audited)."""
     async with read as access:
@@ -290,7 +293,7 @@ async def change_status(
     return await _view(session, actor, Found(person, None))
 
 
-@router.get("/{person_id}/history", response_model=list[ChangeRead])
+@router.get("/{person_id}/history", response_model=list[ChangeRead], responses=volume.PAUSED_RESPONSES)
 async def person_history(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:history")
 ) -> list[ChangeRead]:
@@ -334,7 +337,11 @@ async def access_log(
     return Page.of(events, cursor, AuditEventRead)
 
 
-@router.get("/{person_id}/data-export", response_model=DataExport, responses={200: {"headers": FILE_HEADERS}})
+@router.get(
+    "/{person_id}/data-export",
+    response_model=DataExport,
+    responses={200: {"headers": FILE_HEADERS}} | volume.PAUSED_RESPONSES,
+)
 async def data_export(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
 ) -> Response:

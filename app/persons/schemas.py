@@ -128,6 +128,7 @@ class ReferralRead(ResponseBody):
 class PersonRead(ResponseBody):
     """The record as Dinas Sosial staff (full NIK) and auditors (masked NIK, no notes) see it."""
 
+    view: Literal["staff"] = Field(description="The registry's own view (Dinas Sosial staff and auditors).")
     id: uuid.UUID
     registration_number: str
     site_id: uuid.UUID
@@ -166,6 +167,7 @@ class PersonRead(ResponseBody):
 class PartnerPersonRead(ResponseBody):
     """The record as a partner agency sees it: its own pseudonymous id, NIK masked, no contact data."""
 
+    view: Literal["partner"] = Field(description="A partner agency's view.")
     id: uuid.UUID = Field(
         description="This agency's own id for the person; no number is shared across agencies."
     )
@@ -185,7 +187,9 @@ class PartnerPersonRead(ResponseBody):
     updated_at: datetime
 
 
-AnyPersonRead = PersonRead | PartnerPersonRead
+# One of a person's views, told apart by `view` (the document's discriminator): what a read answers
+# depends on the caller's role.
+AnyPersonRead = Annotated[PersonRead | PartnerPersonRead, Field(discriminator="view")]
 
 
 class ChangeRead(ResponseBody):

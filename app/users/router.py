@@ -93,7 +93,11 @@ async def read_me(session: SessionDep, actor: Permitted("me:read")) -> MeRead:
     )
 
 
-@me_router.post("/password", status_code=204)
+@me_router.post(
+    "/password",
+    status_code=204,
+    responses={429: {"description": "Wrong current passwords are throttled like sign-ins (Retry-After)."}},
+)
 async def change_password(body: PasswordChange, session: SessionDep, actor: Permitted("me:read")) -> None:
     """Change your own password; all your tokens are revoked, so sign in again."""
     if actor.kind != "user":

@@ -96,3 +96,15 @@ async def test_a_deactivated_agencys_external_tokens_stay_dead(client, provider,
     assert (await client.get("/api/v1/persons", headers=bearer(partner))).status_code == 401
     fresh = token(role="partner", agency_id=str(agency_id), sub="mitra-idp-9", iat=int(time.time()) + 1)
     assert (await client.get("/api/v1/persons", headers=bearer(fresh))).status_code == 200
+
+
+async def test_tokens_with_unknown_key_ids_refetch_the_jwks_at_most_once_per_cooldown(client, provider):
+    assert (await client.get("/api/v1/me", headers=bearer(token()))).status_code == 200
+    fetched = len(provider.log)
+    for n in range(20):
+        unknown = jwt.encode(
+            {"iss": ISSUER, "sub": "x"}, PROVIDER_KEY, algorithm="RS256", headers={"kid": f"acak-{n}"}
+        )
+        assert (await client.get("/api/v1/me", headers=bearer(unknown))).status_code == 401
+    # Unauthenticated callers cannot make the API hammer the provider: one refresh, then the cooldown.
+    assert len(provider.log) - fetched <= 1

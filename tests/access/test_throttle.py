@@ -62,6 +62,18 @@ async def test_spraying_thirty_usernames_from_one_address_is_throttled(app, clie
         assert (await password_grant(elsewhere, "pengguna.semprot.00", PASSWORD)).status_code == 401
 
 
+async def test_spraying_from_the_addresses_of_one_ipv6_subscriber_is_throttled(app):
+    # A /64 is one subscriber's: each attempt from a fresh address of it counts for all of them.
+    answers = []
+    for n in range(12):
+        async with from_address(app, f"2001:db8:7:1::{n + 1:x}") as http:
+            answers.append(_count(await password_grant(http, f"pengguna.enam.{n:02d}", PASSWORD)).status_code)
+    assert answers[:10] == [401] * 10
+    assert answers[10:] == [429] * 2
+    async with from_address(app, "2001:db8:7:2::1") as next_subscriber:
+        assert (await password_grant(next_subscriber, "pengguna.enam.00", PASSWORD)).status_code == 401
+
+
 async def test_a_user_locked_from_one_address_still_signs_in_from_another(app, client, session):
     user = await password_user(session)
     for _ in range(5):

@@ -1,10 +1,14 @@
 """Sessions that end: rotation with reuse detection, idle and absolute timeouts, listing and sign-out."""
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from app.audit.models import AuditEvent
-from app.auth.signin_models import AuthSession
+from app.auth import service as auth_service
+from app.auth.signin_models import AuthSession, RefreshToken
+from app.orm import utcnow
 from app.security.policy import Role
 from tests.access import PASSWORD, api_client, bearer, client_grant, password_user, sign_in
 from tests.auth import actions, browser_sign_in, refresh
@@ -160,3 +164,23 @@ async def test_a_session_begun_before_an_agency_was_deactivated_cannot_be_refres
     assert (await refresh(client, signed_in["refresh_token"])).status_code == 400
     fresh = await browser_sign_in(client, partner.username)
     assert (await refresh(client, fresh["refresh_token"])).status_code == 200
+
+
+async def test_purge_deletes_sessions_ended_over_a_day_ago_with_their_refresh_tokens(client, session):
+    user = await password_user(session, Role.officer)
+    await browser_sign_in(client, user.username)
+    await browser_sign_in(client, user.username)
+    ended, live = (await session.scalars(select(AuthSession).where(AuthSession.user_id == user.id))).all()
+    await session.execute(
+        update(AuthSession).where(AuthSession.id == ended.id).values(revoked_at=utcnow() - timedelta(days=2))
+    )
+    purged = await auth_service.purge_expired(session)
+    await session.commit()
+    assert purged.sessions == 1
+    left = await session.scalars(select(AuthSession.id).where(AuthSession.user_id == user.id))
+    assert list(left) == [live.id]
+    orphans = await session.scalar(
+        select(func.count()).select_from(RefreshToken).where(RefreshToken.session_id == ended.id)
+    )
+    await session.commit()
+    assert orphans == 0

@@ -29,7 +29,14 @@ COMPUTED = {
     "app/eligibility/schemas.py": {"str(exc)", "msg"},  # Fact.check's ValueErrors; fail() messages
     "app/webhooks/service.py": {"str(exc)"},  # TargetRefused, a ValueError: scanned
     "app/auth/errors.py": {"detail"},  # PkceRequired: the literals of its callers are scanned
-    "app/auth/throttle.py": {"None", "1", "max(1, math.ceil(blocked_until - now))"},  # seconds, a number
+    # seconds, a number (from the count's upserts)
+    "app/auth/throttle.py": {
+        "None",
+        "1",
+        "max(1, math.ceil(blocked_until - now))",
+        "await _count(connection, engine.dialect.name, keys)",
+        "await _count(session, dialect, keys)",
+    },
     # SignInRefused's page: the HTML sign-in form (already bilingual), not a problem; its detail is
     # InvalidCredentials' (scanned)
     "app/auth/signin_router.py": {

@@ -103,17 +103,18 @@ ASSISTANCE = keys(
     "reference", "notes", *STAMPS,
 )  # fmt: skip
 REFERRAL = keys("agency_id", "reason", "referred_at")
+# `view` says which of the two a person read is (the document's discriminator): no personal data.
 PERSON = keys(
-    "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date", "birth_year", "nik",
-    "nik_region_code", "kk_number", "phone", "domicile_address", "origin_region_code",
+    "view", "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date",
+    "birth_year", "nik", "nik_region_code", "kk_number", "phone", "domicile_address", "origin_region_code",
     "domicile_region_code", "identity_document", "identity_verified", "identity_verified_at",
     "identity_verified_by", "legal_basis", "consent_at", "status", "status_changed_at", "restricted",
     "erased", "notes", *STAMPS, "warnings", referrals=REFERRAL,
 )  # fmt: skip
 PARTNER_PERSON = keys(
-    "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date", "birth_year", "nik",
-    "origin_region_code", "domicile_region_code", "identity_verified", "status", "status_changed_at",
-    "version", "updated_at", referral=REFERRAL,
+    "view", "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date",
+    "birth_year", "nik", "origin_region_code", "domicile_region_code", "identity_verified", "status",
+    "status_changed_at", "version", "updated_at", referral=REFERRAL,
 )  # fmt: skip
 PERSON_CHANGE = keys(
     "id", "occurred_at", "kind", "field", "old_value", "new_value", "reason", "occurred_on",

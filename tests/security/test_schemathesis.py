@@ -78,7 +78,7 @@ FUZZ = settings(
 )
 
 
-def _fuzz_every_operation(schema, headers):
+def _fuzz_every_operation(schema, headers, checks=CHECKS):
     """Run the checks on every operation; return the failures as readable lines."""
     failures, operations = [], 0
     for result in schema.get_all_operations():
@@ -88,7 +88,7 @@ def _fuzz_every_operation(schema, headers):
         @FUZZ
         @given(case=operation.as_strategy())
         def run(case):
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=checks)
 
         try:
             run()
@@ -119,3 +119,20 @@ def test_the_harness_catches_a_broken_operation(fuzzed):
     schema = schemathesis.openapi.from_asgi("/openapi.json", broken)
     failures = _fuzz_every_operation(schema, callers.admin.headers)
     assert len(failures) == 1 and "GET /api/v1/broken" in failures[0]
+
+
+def test_the_harness_catches_an_undeclared_status(fuzzed):
+    """`status_code_conformance`: an answer whose status the operation does not declare is a failure."""
+    _, callers = fuzzed
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    teapot = FastAPI()
+
+    @teapot.get("/api/v1/teapot", responses={200: {"content": {"application/json": {}}}})
+    async def answer_undeclared() -> JSONResponse:
+        return JSONResponse({"detail": "short and stout"}, status_code=418)
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", teapot)
+    failures = _fuzz_every_operation(schema, callers.admin.headers, checks=[status_code_conformance])
+    assert len(failures) == 1 and "GET /api/v1/teapot" in failures[0], failures
