@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.bulk import flags, imports, service
+from app.bulk import flags, imports, service, volume
 from app.bulk.schemas import ExportRequestCreate, ExportRequestRead, ImportRequestCreate, ImportRequestRead
 from app.conventions import FILE_HEADERS
 from app.db import SessionDep
@@ -53,7 +53,8 @@ async def approve_export_request(
     responses={
         200: {"content": {"text/csv": {}}, "headers": FILE_HEADERS},
         409: {"description": "Not approved, expired, or downloaded already."},
-    },
+    }
+    | volume.PAUSED_RESPONSES,
 )
 async def download_export(
     request: Request, request_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:bulk")

@@ -276,7 +276,7 @@ class _Import:
 
     async def _copy(self, persons: list[tuple[Any, ...]], changes: list[tuple[Any, ...]]) -> None:
         """COPY through the session's own connection, so inside its transaction (begun already)."""
-        import asyncpg  # noqa: PLC0415 - PostgreSQL only
+        import asyncpg  # PostgreSQL only
 
         raw = await (await self.session.connection()).get_raw_connection()
         driver = raw.driver_connection

@@ -1,7 +1,7 @@
 """bulk requests: import requests beside export requests
 
 Revision ID: 0022
-Revises: 0023
+Revises: 0021
 Create Date: 2026-12-03 08:00:00
 
 `export_requests` becomes `bulk_requests`, one table for both kinds of bulk access that touch NIK
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | Sequence[str] | None = "0023"
+down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -106,11 +106,11 @@ class Story:
         return response
 
 
-def _documentation_host(monkeypatch) -> None:  # noqa: ANN001
+def _documentation_host(monkeypatch) -> None:
     """`partner.example` (RFC 2606) resolves to a documentation address (RFC 5737), as if real."""
     real = socket.getaddrinfo
 
-    def getaddrinfo(host, port, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def getaddrinfo(host, port, *args, **kwargs):
         if host == "partner.example":
             return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.10", port))]
         return real(host, port, *args, **kwargs)

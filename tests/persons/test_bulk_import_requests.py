@@ -32,23 +32,23 @@ WITHOUT_NIK = b"full_name,legal_basis,nik\nWarga Uji Tanpa NIK,public_task,\n"
 
 
 @pytest.fixture
-async def approval_on(app):  # noqa: ANN001, ANN201
+async def approval_on(app):
     app.state.settings = app.state.settings.model_copy(update={"bulk_nik_import_approval": True})
 
 
 @pytest.fixture
-async def site(client, callers, approval_on):  # noqa: ANN001, ANN201
+async def site(client, callers, approval_on):
     return await make_site(client, callers)
 
 
 @pytest.fixture
-async def officer_b(session) -> Caller:  # noqa: ANN001
+async def officer_b(session) -> Caller:
     caller = Caller(*await make_token(session, Role.officer))
     await session.commit()
     return caller
 
 
-async def _import(client, caller, site_id: str, raw: bytes, **params: str):  # noqa: ANN001, ANN202
+async def _import(client, caller, site_id: str, raw: bytes, **params: str):
     return await client.post(
         f"{PERSONS}/import",
         params={"site_id": site_id, **params},
@@ -57,12 +57,12 @@ async def _import(client, caller, site_id: str, raw: bytes, **params: str):  # n
     )
 
 
-async def _ask(client, caller, site_id: str, raw: bytes):  # noqa: ANN001, ANN202
+async def _ask(client, caller, site_id: str, raw: bytes):
     body = {"site_id": site_id, "file_sha256": hashlib.sha256(raw).hexdigest(), "rows": 2}
     return await client.post(IMPORTS, json=body, headers={**caller.headers, **PURPOSE})
 
 
-async def _approve(client, caller, request: dict):  # noqa: ANN001, ANN202
+async def _approve(client, caller, request: dict):
     return await client.post(f"{IMPORTS}/{request['id']}/approval", headers=caller.headers)
 
 

@@ -262,7 +262,7 @@ async def test_upload_over_the_configured_limit_is_413(client, small_upload_clie
     assert_problem(response, 413)
     assert response.headers["x-request-id"]
 
-    async def chunks():  # noqa: ANN202 - no Content-Length: the limit counts the bytes as they come
+    async def chunks():  # no Content-Length: the limit counts the bytes as they come
         for start in range(0, len(large), 512):
             yield large[start : start + 512]
 

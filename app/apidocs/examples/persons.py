@@ -105,6 +105,7 @@ RESPONSES: dict[tuple[str, str, str], tuple[str, type[BaseModel], dict[str, Any]
         "The registered person, as Dinas Sosial staff see it",
         PersonRead,
         {
+            "view": "staff",
             "id": ref("person"),
             "registration_number": "KD-0001",
             "site_id": ref("site"),
