@@ -192,7 +192,7 @@ def purge(_: argparse.Namespace) -> None:
 
 def audit_seal(_: argparse.Namespace) -> None:
     """Seal the audit events that are due and anchor the chain's head (file or URL, as configured)."""
-    from app.audit import chain  # noqa: PLC0415 - only these commands need it
+    from app.audit import chain  # only these commands need it
 
     async def work() -> None:
         settings = get_settings()
@@ -210,7 +210,7 @@ def audit_seal(_: argparse.Namespace) -> None:
 
 def audit_verify(args: argparse.Namespace) -> None:
     """Check the audit trail's seals, row hashes and anchored heads; exit 1 at the first break."""
-    from app.audit import chain  # noqa: PLC0415
+    from app.audit import chain
 
     settings = get_settings()
     path = args.anchors or settings.audit_anchor_file
@@ -232,9 +232,9 @@ def audit_verify(args: argparse.Namespace) -> None:
 
 def grant_runtime(args: argparse.Namespace) -> None:
     """PostgreSQL, as the tables' owner: let a runtime role run the app (audit tables: INSERT, SELECT)."""
-    from sqlalchemy import text  # noqa: PLC0415
+    from sqlalchemy import text
 
-    from app.db import runtime_grants  # noqa: PLC0415
+    from app.db import runtime_grants
 
     if get_settings().is_sqlite:
         sys.exit("error: roles are PostgreSQL's; SQLite has none")
@@ -253,16 +253,16 @@ def grant_runtime(args: argparse.Namespace) -> None:
 
 def webhook_worker(_: argparse.Namespace) -> None:
     """Deliver webhooks until stopped (SIGINT/SIGTERM); safe to run beside others."""
-    from app.webhooks import worker  # noqa: PLC0415 - only this command needs it
+    from app.webhooks import worker  # only this command needs it
 
     asyncio.run(worker.main(get_settings()))
 
 
 def seed_pem(_: argparse.Namespace) -> None:
     """Create the PEM program and its rule set from app/eligibility/seeds/pem.json, and activate it."""
-    import json  # noqa: PLC0415 - only this command reads seed files
+    import json  # only this command reads seed files
 
-    from app.eligibility import service as eligibility_service  # noqa: PLC0415
+    from app.eligibility import service as eligibility_service
 
     data = json.loads((Path(eligibility_service.__file__).parent / "seeds" / "pem.json").read_text())
 
@@ -276,7 +276,7 @@ def seed_pem(_: argparse.Namespace) -> None:
 
 def demo(_: argparse.Namespace) -> None:
     """Load the synthetic Karang Dempel scenario (145 persons); a second run changes nothing."""
-    from app.demo.load import load  # noqa: PLC0415 - only this command needs the scenario
+    from app.demo.load import load  # only this command needs the scenario
 
     if get_settings().environment == "production":
         sys.exit("error: the demo writes synthetic persons into the registry; not in production")

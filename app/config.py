@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     # Bulk access (app/bulk): an export with plain NIK waits for a second staff member's approval;
     # an account reading more persons in one clock hour than the bound is flagged (and paused).
     bulk_nik_approval: bool = True
+    # An import of a file with NIK (or KK) cells needs one too when on (POST /import-requests).
+    # Off by default: imports come from the city's own forms and census sheets, which officers
+    # load often; a city whose threat is a stolen officer password writing in bulk turns it on.
+    bulk_nik_import_approval: bool = False
+    # How long an export or import request can be approved and then used.
     export_request_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
     read_volume_hourly_limit: int = Field(default=1000, ge=1)
     read_volume_pause: bool = False

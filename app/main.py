@@ -20,6 +20,7 @@ from app.auth.signin_router import SignInRefused, render_refused
 from app.auth.signin_router import me_router as me_sessions_router
 from app.auth.signin_router import router as signin_router
 from app.auth.signin_router import users_router as user_sessions_router
+from app.bulk.router import import_router as import_requests_router
 from app.bulk.router import router as export_requests_router
 from app.calendars.router import router as calendars_router
 from app.censuses.router import router as censuses_router
@@ -98,6 +99,7 @@ API_ROUTERS = (
     # Matched in this order, one router at a time: the registry's hot reads come first.
     persons_router,
     export_requests_router,
+    import_requests_router,
     auth_router,
     signin_router,
     webauthn_router,

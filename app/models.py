@@ -4,7 +4,7 @@ from app.agencies.models import Agency
 from app.audit.models import AuditDenialCount, AuditEvent, AuditSeal
 from app.auth.models import AccessToken, LoginThrottle
 from app.auth.signin_models import AuthorizationCode, AuthSession, MfaFactor, RecoveryCode, RefreshToken
-from app.bulk.models import ExportRequest, ReadVolume
+from app.bulk.models import BulkRequest, ReadVolume
 from app.calendars.models import CalendarFeed
 from app.censuses.models import CensusObservation, CensusRound
 from app.change_requests.models import ChangeRequest, ChangeRequestCounter
@@ -42,7 +42,7 @@ __all__ = [
     "Coordination",
     "Correspondence",
     "Base",
-    "ExportRequest",
+    "BulkRequest",
     "IdempotencyKey",
     "LoginThrottle",
     "MfaFactor",

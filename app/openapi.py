@@ -338,9 +338,12 @@ def _require_if_match(method: str, operation: Schema) -> None:
 
 def _error_statuses(path: str, method: str, operation: Schema) -> set[int]:
     """The 4xx and 5xx answers an operation can give, by the conventions every route follows."""
-    statuses = {503} if path.startswith("/api/") else set()
+    # The app refuses a body over `max_body_bytes` before any route reads it (even a GET's): 413.
+    statuses = {413, 503} if path.startswith("/api/") else set()
     if "security" in operation:
-        statuses |= {401, 403}
+        # Every caller is checked by app.security.deps: personal data in the URL (400, whatever the
+        # query), an X-Purpose code not in the list (422), no valid token (401), the role (403).
+        statuses |= {400, 401, 403, 422}
     parameters = operation.get("parameters", [])
     if any(p["in"] == "path" for p in parameters):
         statuses.add(404)
@@ -354,6 +357,8 @@ def _error_statuses(path: str, method: str, operation: Schema) -> set[int]:
         statuses.add(409)
     if _header(operation, "If-Match") is not None:
         statuses |= {412, 428}
+    if _header(operation, "Idempotency-Key") is not None:
+        statuses.add(404)  # a replay answers the read of what was created: 404 once it is gone
     if path == TOKEN_URL:
         statuses |= {400, 429}
     if path.startswith(SIGN_IN_PREFIX):
@@ -410,6 +415,7 @@ def _declare_headers(method: str, operation: Schema, schemas: dict[str, Schema])
 def _is_versioned(response: Schema, schemas: dict[str, Schema]) -> bool:
     """Whether the answer is one resource with a version (`version`, a rule set's `revision`)."""
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    refs = [schema.get("$ref", "")] + [s.get("$ref", "") for s in schema.get("anyOf", [])]
+    variants = schema.get("anyOf", []) + schema.get("oneOf", [])  # a person's views: oneOf
+    refs = [schema.get("$ref", "")] + [s.get("$ref", "") for s in variants]
     properties = [schemas.get(ref.removeprefix(COMPONENTS), {}).get("properties", {}) for ref in refs if ref]
     return bool(properties) and all("version" in p or "revision" in p for p in properties)

@@ -5,7 +5,7 @@ import binascii
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
@@ -34,9 +34,28 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
     @classmethod
+    def of(
+        cls,
+        rows: Iterable[Any],
+        cursor: str | None,
+        present: type[BaseModel] | Callable[[Any], Any] | None = None,
+    ) -> "Page[Any]":
+        """The page of `rows` and the cursor after them: each row as `present` shows it.
+
+        `present` is a response model (validated from the row's attributes), a function, or none
+        when the rows are the items already.
+        """
+        if isinstance(present, type) and issubclass(present, BaseModel):
+            present = present.model_validate
+        items = list(rows) if present is None else [present(row) for row in rows]
+        return cls(items=items, next_cursor=cursor)
+
+    @classmethod
     def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
-        """`PersonPage` for `Page[PersonRead]` (and for the union of a person's views)."""
-        first = get_args(params[0])[0] if get_args(params[0]) else params[0]
+        """`PersonPage` for `Page[PersonRead]` (and for the discriminated union of a person's views)."""
+        first = params[0]
+        while get_args(first):  # Annotated[A | B, ...] -> A | B -> A
+            first = get_args(first)[0]
         return f"{first.__name__.removesuffix('Read')}Page"
 
 

@@ -1,10 +1,21 @@
 """Base classes and shared field types of the API's request and response bodies."""
 
 import re
+import types
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any, get_args
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 # Characters no free text may hold: control characters (C0 but tab and line breaks, DEL, C1: 0x9b
 # is a one-byte CSI, ESC starts ANSI and OSC-8 hyperlink sequences), format characters (bidi marks,
@@ -35,6 +46,41 @@ class RequestBody(BaseModel):
     """A request body: unknown fields are rejected (no mass assignment)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _admits_null(annotation: Any) -> bool:
+    return annotation in (None, types.NoneType, Any) or types.NoneType in get_args(annotation)
+
+
+def _not_nullable(model: type[BaseModel]) -> list[str]:
+    """The fields of a PATCH body that a change may not empty: their type admits no None."""
+    return [name for name, field in model.model_fields.items() if not _admits_null(field.annotation)]
+
+
+def _document_patch_body(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """A field that may not be emptied is documented without null and without the absent default."""
+    properties = schema.get("properties", {})
+    for name in _not_nullable(model):
+        properties.get(model.model_fields[name].alias or name, {}).pop("default", None)
+
+
+class PatchBody(RequestBody):
+    """A PATCH body: only the fields sent change (`model_dump(exclude_unset=True)`).
+
+    A field that may be emptied admits None in its type (`notes: Text | None = None`); one that may
+    not is declared with its type alone and the absent default (`name: Name = None`): sent as
+    null, it is a 422 "may not be null" at ("body", field), before the route runs.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_document_patch_body)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs on the values sent only: an absent field keeps its default, unvalidated.
+        if value is None and not _admits_null(cls.model_fields[str(info.field_name)].annotation):
+            raise PydanticCustomError("not_null", "may not be null")
+        return value
 
 
 class ResponseBody(BaseModel):

@@ -85,7 +85,7 @@ class Phases:
         started = time.perf_counter()
         try:
             return work()
-        except Exception as exc:  # noqa: BLE001 - recorded, printed, and the exit code says so
+        except Exception as exc:  # recorded, printed, and the exit code says so
             traceback.print_exc()
             self.results["errors"][name] = f"{type(exc).__name__}: {exc}"[:2000]
             return None

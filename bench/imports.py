@@ -153,11 +153,11 @@ async def copy_ceiling(dsn: str, site_id: str) -> dict[str, Any]:
     No reading, validating or encrypting: what is left is PostgreSQL's work per row (heap,
     indexes, foreign keys, WAL), the ceiling of any import into this schema on this machine.
     """
-    import uuid  # noqa: PLC0415 - only this measurement needs them
+    import uuid  # only this measurement needs them
 
-    import asyncpg  # noqa: PLC0415
+    import asyncpg
 
-    from app.persons.imports import CHANGE_FIELDS, CHUNK_ROWS, PERSON_FIELDS  # noqa: PLC0415
+    from app.persons.imports import CHANGE_FIELDS, CHUNK_ROWS, PERSON_FIELDS
 
     con = await asyncpg.connect(dsn)
     # Column names from the app's own constants; the only value is a bound parameter.

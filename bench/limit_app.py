@@ -140,6 +140,7 @@ def person_view(row: asyncpg.Record, referrals: list[asyncpg.Record]) -> dict[st
     """The officer's view of a person: the fields and order of app.persons.schemas.PersonRead."""
     person_id = row["id"]
     return {
+        "view": "staff",
         "id": person_id,
         "registration_number": row["registration_number"],
         "site_id": row["site_id"],
@@ -177,7 +178,7 @@ def person_view(row: asyncpg.Record, referrals: list[asyncpg.Record]) -> dict[st
     }
 
 
-async def authenticate(con: asyncpg.Connection, request) -> asyncpg.Record | None:  # noqa: ANN001
+async def authenticate(con: asyncpg.Connection, request) -> asyncpg.Record | None:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         return None
@@ -197,7 +198,7 @@ def _plain(value: object) -> object:
     return value
 
 
-async def audit(con: asyncpg.Connection, request, owner: asyncpg.Record, action: str, **event) -> None:  # noqa: ANN001
+async def audit(con: asyncpg.Connection, request, owner: asyncpg.Record, action: str, **event) -> None:
     address = request.client.host if request.client else None
     values = [
         datetime.now(UTC),
@@ -230,7 +231,7 @@ async def referrals_of(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[uu
     return found
 
 
-async def get_one(request) -> Response:  # noqa: ANN001
+async def get_one(request) -> Response:
     try:
         ref = uuid.UUID(request.path_params["id"])
     except ValueError:
@@ -250,7 +251,7 @@ async def get_one(request) -> Response:  # noqa: ANN001
     return json(person_view(row, referrals[row["id"]]), headers={"ETag": f'"{row["version"]}"'})
 
 
-async def list_page(request) -> Response:  # noqa: ANN001
+async def list_page(request) -> Response:
     try:
         limit = int(request.query_params.get("limit", 50))
         after = request.query_params.get("after")
@@ -275,7 +276,7 @@ async def list_page(request) -> Response:  # noqa: ANN001
     return json({"items": items, "next_cursor": str(ids[-1]) if more else None})
 
 
-async def health(request) -> Response:  # noqa: ANN001
+async def health(request) -> Response:
     return json({"status": "ok"})
 
 
@@ -284,7 +285,7 @@ async def _no_reset(con: asyncpg.Connection) -> None:
 
 
 @asynccontextmanager
-async def lifespan(app):  # noqa: ANN001, ANN201
+async def lifespan(app):
     global pool
     size = int(os.environ.get("POOL", "20"))
     pool = await asyncpg.create_pool(

@@ -25,7 +25,7 @@ def database_url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN201
+def include_object(obj, name, type_, reflected, compare_to):
     """Leave out objects declared for another database (`.ddl_if(dialect=...)`), e.g. GIN indexes."""
     condition = getattr(obj, "_ddl_if", None)
     dialect = context.get_context().dialect.name

@@ -29,18 +29,18 @@ os.environ.update(
     REINTEGRASI_ARGON2_PARALLELISM="1",
 )
 
-import httpx  # noqa: E402
-import pytest  # noqa: E402
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
-from sqlalchemy import event, text  # noqa: E402
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from sqlalchemy import event, text
 
-from app.config import Settings  # noqa: E402
-from app.db import create_engine, create_sessionmaker  # noqa: E402
-from app.main import create_app  # noqa: E402
-from tests.ledger import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown  # noqa: E402, F401
-from tests.postgres import postgres_server_url  # noqa: E402
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.main import create_app
+from tests.ledger import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown  # noqa: F401
+from tests.postgres import postgres_server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 # Reference data, loaded once by migration-time fixtures and kept between tests.
@@ -130,7 +130,7 @@ END $$
 """  # noqa: S608 - the names are KEPT_TABLES above
 
 
-async def _truncate(app, physically: bool = False) -> None:  # noqa: ANN001
+async def _truncate(app, physically: bool = False) -> None:
     """Empty every table but the reference data; `physically` also leaves no deleted row in the files."""
     async with app.state.engine.begin() as conn:
         # The audit tables refuse DELETE and TRUNCATE (triggers); the harness, a superuser, skips them,
@@ -154,7 +154,7 @@ _LAST_TEST_FAILED = False
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:  # noqa: ARG001
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     global _LAST_TEST_FAILED
     report = yield
     if report.failed:
@@ -162,7 +162,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     return report
 
 
-def _no_fsync(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _no_fsync(dbapi_connection, _record) -> None:
     """The test copy of the database need not survive a power cut (as synchronous_commit above)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=OFF")
@@ -197,21 +197,32 @@ async def app(backend: Backend) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over ASGI; every answer's status must be one its operation declares in the document."""
+    from tests.declared import undeclared_answer
+
+    undeclared: list[str] = []
+
+    async def check(response: httpx.Response) -> None:
+        if line := undeclared_answer(response):
+            undeclared.append(line)
+
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    hooks = {"response": [check]}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks) as http:
         yield http
+    assert undeclared == [], "answers the OpenAPI document does not declare:\n" + "\n".join(undeclared)
 
 
 @pytest.fixture
-async def session(app) -> AsyncIterator:  # noqa: ANN001
+async def session(app) -> AsyncIterator:
     """A session of the test's own, for arranging data and checking what was written."""
     async with app.state.sessionmaker() as db:
         yield db
 
 
 @pytest.fixture
-async def callers(session):  # noqa: ANN001
+async def callers(session):
     """Tokens for admin, officer, partner A and B (different agencies), auditor and viewer."""
     from tests.factories import make_callers
 

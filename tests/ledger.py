@@ -55,7 +55,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:  # noqa: ARG001 - xdist's hook signature
+def pytest_testnodedown(node: Any, error: Any) -> None:  # xdist's hook signature
     counts = getattr(node, "workeroutput", {}).get("ledger", {})
     REQUESTS_BY_ROLE.update(counts.get("requests", {}))
     FIGURES.update(counts.get("figures", {}))

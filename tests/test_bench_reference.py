@@ -11,6 +11,7 @@ from app.db_driver import DriverStatement
 from app.pagination import PageParams, keyset_query
 from app.persons import queries
 from app.persons.models import Person
+from app.persons.schemas import PersonRead
 from app.security.policy import Role
 from app.security.principal import Actor
 from bench import limit_app
@@ -41,3 +42,12 @@ def test_reference_runs_the_apis_statements():
         referrals = queries.active_referrals([uuid.uuid4()] * count)
         assert _sql(DriverStatement(referrals, postcompile=True)) == limit_app.referrals_sql(count)
     assert _sql(APPEND_ON_DRIVER) == limit_app.AUDIT_SQL
+
+
+def test_reference_answers_the_staff_view_with_its_fields_in_order():
+    """Its JSON is the API's: PersonRead's fields, in order, its `view` discriminator included."""
+    row = {name: None for name in PersonRead.model_fields} | {"id": uuid.uuid4(), "erased_at": None}
+    row |= {"nik_ciphertext": None, "kk_ciphertext": None}
+    view = limit_app.person_view(row, [])
+    assert list(view) == list(PersonRead.model_fields)
+    assert view["view"] == "staff"

@@ -33,7 +33,7 @@ async def list_agencies(
     items, cursor = await service.list_agencies(
         session, page, kind=kind, active=active, region_code=region_code, q=q, updated_since=updated_since
     )
-    return Page(items=[AgencyRead.model_validate(a) for a in items], next_cursor=cursor)
+    return Page.of(items, cursor, AgencyRead)
 
 
 @router.post("", status_code=201, response_model=AgencyRead)
@@ -43,7 +43,7 @@ async def create_agency(
     """Register an agency."""
     agency = await service.create(session, actor, body)
     return await idem.created(
-        AgencyRead.model_validate(agency), f"/api/v1/agencies/{agency.id}", agency.version
+        AgencyRead.model_validate(agency), "get_agency", agency_id=agency.id, version=agency.version
     )
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.regions.schemas import RegionCode
-from app.schemas import Email, Name, Phone, RequestBody, ResponseBody, ShortText
+from app.schemas import Email, Name, PatchBody, Phone, RequestBody, ResponseBody, ShortText
 
 AgencyKind = Literal["government", "ngo", "police", "other"]
 
@@ -24,16 +24,16 @@ class AgencyCreate(RequestBody):
     active: bool = True
 
 
-class AgencyUpdate(RequestBody):
-    name: Name | None = None
+class AgencyUpdate(PatchBody):
+    name: Name = None
     acronym: ShortText | None = Field(default=None, max_length=40)
-    kind: AgencyKind | None = None
-    region_code: RegionCode | None = None
+    kind: AgencyKind = None
+    region_code: RegionCode = None
     address: ShortText | None = None
     contact_name: Name | None = None
     contact_phone: Phone | None = None
     contact_email: Email | None = None
-    active: bool | None = None
+    active: bool = None
 
 
 class AgencyRead(ResponseBody):

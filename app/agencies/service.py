@@ -83,9 +83,6 @@ async def update(
     agency = await get(session, agency_id)
     check_version(expected, agency.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "kind", "region_code", "active"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     if "region_code" in changes:
         await region_service.require_code(session, changes["region_code"], "region_code")
     deactivated = agency.active and changes.get("active") is False

@@ -54,7 +54,10 @@ _MICROSECOND = timedelta(microseconds=1)
 def _keys(secret_key: str, audit_key: str | None) -> tuple[bytes, bytes]:
     """(chain key, anchor key): the configured audit key, or else derived from the secret key."""
     root = base64.urlsafe_b64decode(audit_key) if audit_key else secret_key.encode()
-    derive = lambda label: hmac.new(root, label, hashlib.sha256).digest()  # noqa: E731
+
+    def derive(label: bytes) -> bytes:
+        return hmac.new(root, label, hashlib.sha256).digest()
+
     return derive(b"reintegrasi audit chain"), derive(b"reintegrasi audit anchor")
 
 
@@ -238,7 +241,7 @@ class Sealer:
                 async with self.sessionmaker() as session:
                     await anchor(session, self.settings)
                 self.next_anchor = now + self.settings.audit_anchor_interval_seconds
-        except Exception as exc:  # noqa: BLE001 - the worker's loop must outlive an outage
+        except Exception as exc:  # the worker's loop must outlive an outage
             log.warning("audit sealing failed", extra={"error": type(exc).__name__})
 
 

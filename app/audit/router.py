@@ -42,7 +42,7 @@ async def list_audit_events(
         since=since,
         until=until,
     )
-    return Page(items=[AuditEventRead.model_validate(e) for e in items], next_cursor=cursor)
+    return Page.of(items, cursor, AuditEventRead)
 
 
 @router.get("/verification", response_model=ChainVerification)

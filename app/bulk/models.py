@@ -1,4 +1,4 @@
-"""Bulk access: export requests awaiting a second approval, and each account's hourly read volume."""
+"""Bulk access: bulk requests awaiting a second approval, and each account's hourly read volume."""
 
 import uuid
 from datetime import datetime
@@ -10,21 +10,30 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.orm import Base, IdMixin, utcnow
 
 
-class ExportRequest(IdMixin, Base):
-    """An export of persons with plain NIK: asked for by one staff member, approved by another."""
+class BulkRequest(IdMixin, Base):
+    """A bulk access that touches NIK: asked for by one staff member, approved by another, used once.
 
-    __tablename__ = "export_requests"
+    `kind` "export": an export of persons with plain NIK (its `filters`), used by downloading it;
+    "import": an import of one file (`file_sha256`) into one site, used by importing it.
+    """
 
+    __tablename__ = "bulk_requests"
+
+    kind: Mapped[str] = mapped_column(String(10), default="export")
     requester_kind: Mapped[str] = mapped_column(String(10))
     requester_id: Mapped[uuid.UUID] = mapped_column(index=True)
     purpose: Mapped[str] = mapped_column(String(40))
     # The list filters of GET /persons/export.csv, as sent (no NIK: a filter never holds one).
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     include_nik: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An import's site, and the SHA-256 (hex) of the exact bytes of the file approved.
+    site_id: Mapped[uuid.UUID | None]
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    rows: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     approver_id: Mapped[uuid.UUID | None]
     approved_at: Mapped[datetime | None]
-    downloaded_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]  # when it was used: downloaded, or imported
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
 

@@ -1,12 +1,12 @@
-"""Export requests: an export with plain NIK, asked for by one staff member and approved by another."""
+"""Export and import requests: bulk access with NIK, asked for by one staff member, approved by another."""
 
 import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.bulk import flags, service
-from app.bulk.schemas import ExportRequestCreate, ExportRequestRead
+from app.bulk import flags, imports, service, volume
+from app.bulk.schemas import ExportRequestCreate, ExportRequestRead, ImportRequestCreate, ImportRequestRead
 from app.conventions import FILE_HEADERS
 from app.db import SessionDep
 from app.persons import csv_io
@@ -14,7 +14,12 @@ from app.persons import service as person_service
 from app.security.deps import Permitted
 
 router = APIRouter(prefix="/export-requests", tags=["persons"])
-__all__ = ["flags", "router"]  # flags: registered with the volume counter when the app is built
+import_router = APIRouter(prefix="/import-requests", tags=["persons"])
+__all__ = [
+    "flags",
+    "import_router",
+    "router",
+]  # flags: registered with the volume counter when the app is built
 
 
 @router.post("", status_code=201, response_model=ExportRequestRead, responses=service.PURPOSE_RESPONSES)
@@ -48,7 +53,8 @@ async def approve_export_request(
     responses={
         200: {"content": {"text/csv": {}}, "headers": FILE_HEADERS},
         409: {"description": "Not approved, expired, or downloaded already."},
-    },
+    }
+    | volume.PAUSED_RESPONSES,
 )
 async def download_export(
     request: Request, request_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:bulk")
@@ -63,3 +69,31 @@ async def download_export(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="persons.csv"'},
     )
+
+
+@import_router.post(
+    "", status_code=201, response_model=ImportRequestRead, responses=service.PURPOSE_RESPONSES
+)
+async def create_import_request(
+    request: Request, body: ImportRequestCreate, session: SessionDep, actor: Permitted("persons:bulk")
+) -> ImportRequestRead:
+    """Ask to import one file with NIK (its SHA-256; X-Purpose required); another staff member approves."""
+    created = await imports.create(session, actor, body, request.app.state.settings)
+    return ImportRequestRead.model_validate(created)
+
+
+@import_router.get("/{request_id}", response_model=ImportRequestRead)
+async def get_import_request(
+    request_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:bulk")
+) -> ImportRequestRead:
+    """One import request and where it stands."""
+    return ImportRequestRead.model_validate(await service.get(session, request_id, service.IMPORT))
+
+
+@import_router.post("/{request_id}/approval", response_model=ImportRequestRead)
+async def approve_import_request(
+    request_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:bulk")
+) -> ImportRequestRead:
+    """Approve another staff member's import request (never your own)."""
+    approved = await service.approve(session, actor, request_id, service.IMPORT)
+    return ImportRequestRead.model_validate(approved)

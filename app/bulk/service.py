@@ -1,8 +1,10 @@
 """Bulk access that touches NIK: a stated purpose, and (by setting) a second staff approval.
 
 An export with plain NIK is asked for (POST /export-requests, with X-Purpose), approved by
-another staff member, then downloaded once by whoever asked. Each step is audited; the export's
-own audit event names the purpose and the approver beside the requester (its actor).
+another staff member, then downloaded once by whoever asked; an import of a file with NIK goes
+the same way (POST /import-requests, app/bulk/imports.py). Both are one `BulkRequest` with a
+`kind`, sharing the approval and the atomic claim here. Each step is audited; the export's (or
+import's) own audit event names the purpose and the approver beside the requester (its actor).
 """
 
 import csv
@@ -15,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.bulk.models import ExportRequest
+from app.bulk.models import BulkRequest
 from app.bulk.schemas import ExportRequestCreate
 from app.config import Settings
 from app.db import utcnow
@@ -50,6 +52,19 @@ class ExportRequestUnavailable(Conflict):
     slug, title = "export-request-unavailable", "Export request not available"
 
 
+class ImportRequestNotFound(NotFound):
+    slug, title = "import-request-not-found", "Import request not found"
+
+
+class ImportRequestUnavailable(Conflict):
+    slug, title = "import-request-unavailable", "Import request not available"
+
+
+EXPORT, IMPORT = "export", "import"
+# The status a request of each kind takes when it is used, once.
+CLAIMED = {EXPORT: "downloaded", IMPORT: "imported"}
+
+
 def require_purpose(actor: Actor, what: str) -> str:
     """The purpose code of a bulk access that touches NIK; 428 without one."""
     if actor.purpose is None:
@@ -80,7 +95,7 @@ def touches_nik(raw: bytes) -> bool:
     return any(any(i < len(row) and row[i].strip() for i in columns) for row in rows) if columns else False
 
 
-def filters_of(request: ExportRequest) -> PersonFilters:
+def filters_of(request: BulkRequest) -> PersonFilters:
     data: dict[str, Any] = dict(request.filters)
     for name in ("site_id", "referred_agency_id"):
         if data.get(name):
@@ -90,17 +105,11 @@ def filters_of(request: ExportRequest) -> PersonFilters:
 
 async def create(
     session: AsyncSession, actor: Actor, body: ExportRequestCreate, settings: Settings
-) -> ExportRequest:
+) -> BulkRequest:
     """A pending export with plain NIK, awaiting another staff member's approval."""
     purpose = require_purpose(actor, "An export with plain NIK")
-    request = ExportRequest(
-        requester_kind=actor.kind,
-        requester_id=actor.id,
-        purpose=purpose,
-        filters=body.model_dump(mode="json", exclude_none=True),
-        include_nik=True,
-        status="pending",
-        expires_at=utcnow() + timedelta(hours=settings.export_request_ttl_hours),
+    request = new_request(
+        actor, EXPORT, purpose, settings, filters=body.model_dump(mode="json", exclude_none=True)
     )
     session.add(request)
     await audit.record_change(
@@ -114,60 +123,96 @@ async def create(
     return request
 
 
-async def get(session: AsyncSession, request_id: uuid.UUID) -> ExportRequest:
-    request = await session.get(ExportRequest, request_id)
-    if request is None:
-        raise ExportRequestNotFound(resource_type="export_request", resource_id=request_id)
-    return request
+def new_request(actor: Actor, kind: str, purpose: str, settings: Settings, **fields: Any) -> BulkRequest:
+    """A pending request of `kind` by `actor`, open for approval for `export_request_ttl_hours`."""
+    return BulkRequest(
+        kind=kind,
+        requester_kind=actor.kind,
+        requester_id=actor.id,
+        purpose=purpose,
+        include_nik=True,
+        status="pending",
+        expires_at=utcnow() + timedelta(hours=settings.export_request_ttl_hours),
+        **{"filters": {}} | fields,
+    )
 
 
-async def approve(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> ExportRequest:
+async def get(session: AsyncSession, request_id: uuid.UUID, kind: str = EXPORT) -> BulkRequest:
+    """The request of `kind` with this id (404: none, or one of the other kind)."""
+    request = await session.get(BulkRequest, request_id)
+    if request is not None and request.kind == kind:
+        return request
+    if kind == IMPORT:
+        raise ImportRequestNotFound(resource_type="import_request", resource_id=request_id)
+    raise ExportRequestNotFound(resource_type="export_request", resource_id=request_id)
+
+
+async def approve(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, kind: str = EXPORT
+) -> BulkRequest:
     """The second approval: by staff other than the requester, of a pending, unexpired request."""
-    request = await get(session, request_id)
+    request = await get(session, request_id, kind)
+    resource_type = "import_request" if kind == IMPORT else "export_request"
     if request.requester_id == actor.id:
-        raise Forbidden("The approval must come from another staff member.", resource_type="export_request")
+        raise Forbidden("The approval must come from another staff member.", resource_type=resource_type)
     approved = await session.execute(
-        update(ExportRequest)
+        update(BulkRequest)
         .where(
-            ExportRequest.id == request_id,
-            ExportRequest.status == "pending",
-            ExportRequest.expires_at > utcnow(),
+            BulkRequest.id == request_id,
+            BulkRequest.status == "pending",
+            BulkRequest.expires_at > utcnow(),
         )
         .values(status="approved", approver_id=actor.id, approved_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if not approved.rowcount:
+        if kind == IMPORT:
+            raise ImportRequestUnavailable("Only a pending, unexpired request can be approved.")
         raise ExportRequestUnavailable("Only a pending, unexpired request can be approved.")
     await session.refresh(request)
     await audit.record(
-        session, actor, "export_request.approve", resource_type="export_request", resource_id=request.id,
+        session, actor, resource_type + ".approve", resource_type=resource_type, resource_id=request.id,
         reason=f"requested_by={request.requester_id}; purpose={request.purpose}",
     )  # fmt: skip
     return request
 
 
-async def claim_download(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> ExportRequest:
+async def claim(session: AsyncSession, request: BulkRequest) -> bool:
+    """Mark an approved, unexpired request used; False when it is not (one UPDATE decides).
+
+    Two concurrent claims cannot both see it approved: the second waits for the first's row lock
+    (PostgreSQL) or the single writer (SQLite), then finds it used. In the caller's transaction,
+    so a download or import that fails afterwards gives the request back.
+    """
+    claimed = await session.execute(
+        update(BulkRequest)
+        .where(
+            BulkRequest.id == request.id,
+            BulkRequest.kind == request.kind,
+            BulkRequest.status == "approved",
+            BulkRequest.expires_at > utcnow(),
+        )
+        .values(status=CLAIMED[request.kind], claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not claimed.rowcount:
+        return False
+    await session.refresh(request)
+    return True
+
+
+async def claim_download(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> BulkRequest:
     """Mark an approved request downloaded, once, by its requester (others: 404)."""
     request = await get(session, request_id)
     if request.requester_id != actor.id:
         raise ExportRequestNotFound(resource_type="export_request", resource_id=request_id)
-    # One UPDATE decides: two concurrent downloads cannot both see it approved.
-    claimed = await session.execute(
-        update(ExportRequest)
-        .where(
-            ExportRequest.id == request_id,
-            ExportRequest.status == "approved",
-            ExportRequest.expires_at > utcnow(),
-        )
-        .values(status="downloaded", downloaded_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if not claimed.rowcount:
+    if not await claim(session, request):
         raise ExportRequestUnavailable("The export is not approved, expired, or was downloaded already.")
-    await session.refresh(request)
     return request
 
 
-def export_reason(request: ExportRequest) -> str:
-    """The export's audit reason: both actors (the event's actor is the requester) and the purpose."""
-    return f"purpose={request.purpose}; approved_by={request.approver_id}; export_request={request.id}"
+def export_reason(request: BulkRequest) -> str:
+    """The audit reason of a request's use: both actors (the event's actor is the requester), the purpose."""
+    return (
+        f"purpose={request.purpose}; approved_by={request.approver_id}; {request.kind}_request={request.id}"
+    )

@@ -51,6 +51,15 @@ class ReadsPaused(TooManyRequests):
     slug, title = "reads-paused", "Reads paused"
 
 
+# Declared by every route whose read counts (one of READ_ACTIONS): its answer once paused
+# (app/openapi.py adds the problem schema and Retry-After).
+PAUSED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    ReadsPaused.status: {
+        "description": "The account read more persons this hour than its bound (`read_volume_pause`)."
+    }
+}
+
+
 def _upsert(dialect: str) -> Any:
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TABLE)
     return stmt.on_conflict_do_update(

@@ -35,7 +35,7 @@ async def list_feeds(
 ) -> Page[CalendarFeedRead]:
     """Your feeds (an admin: everyone's), revoked ones included; never their URLs."""
     feeds, cursor = await service.list_feeds(session, actor, page)
-    return Page(items=[CalendarFeedRead.model_validate(f) for f in feeds], next_cursor=cursor)
+    return Page.of(feeds, cursor, CalendarFeedRead)
 
 
 @router.delete("/calendar-feeds/{feed_id}", status_code=204)

@@ -20,7 +20,7 @@ async def list_censuses(
 ) -> Page[CensusRead]:
     """The census rounds of a site."""
     items, cursor = await service.list_rounds(session, site_id, page)
-    return Page(items=[CensusRead.model_validate(c) for c in items], next_cursor=cursor)
+    return Page.of(items, cursor, CensusRead)
 
 
 @router.post("", status_code=201, response_model=CensusRead)
@@ -33,8 +33,13 @@ async def create_census(
 ) -> Response:
     """Open a census round (e.g. initial, final)."""
     census = await service.create(session, actor, site_id, body)
-    location = f"/api/v1/sites/{site_id}/censuses/{census.id}"
-    return await idem.created(CensusRead.model_validate(census), location, census.version)
+    return await idem.created(
+        CensusRead.model_validate(census),
+        "get_census",
+        site_id=site_id,
+        census_id=census.id,
+        version=census.version,
+    )
 
 
 @router.get("/{census_id}", response_model=CensusRead)

@@ -13,6 +13,7 @@ from app.censuses.models import CensusObservation, CensusRound
 from app.censuses.schemas import CensusCreate, Observation, ObservationResult, Reconciliation
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.lookups import get_child_or_404
 from app.meetings import service as meeting_service
 from app.pagination import PageParams, paginate_rows
 from app.persons.models import Person
@@ -43,11 +44,16 @@ async def create(session: AsyncSession, actor: Actor, site_id: uuid.UUID, data: 
 
 
 async def get(session: AsyncSession, site_id: uuid.UUID, census_id: uuid.UUID) -> CensusRound:
-    census = await session.scalar(
-        select(CensusRound).where(CensusRound.id == census_id, CensusRound.site_id == site_id)
+    """A census round of the site; 404 for an unknown site or a round of another."""
+    _, census = await get_child_or_404(
+        session,
+        site_service.get(session, site_id),
+        CensusRound,
+        census_id,
+        parent_key=CensusRound.site_id,
+        not_found=CensusNotFound,
+        resource_type="census",
     )
-    if census is None:
-        raise CensusNotFound(resource_type="census", resource_id=census_id)
     return census
 
 

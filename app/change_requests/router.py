@@ -38,7 +38,7 @@ FiltersDep = Annotated[Filters, Depends(_filters)]
 
 
 def _page(requests: list, actor: Actor, cursor: str | None) -> Page[ChangeRequestRead]:
-    return Page(items=[service.present(r, actor) for r in requests], next_cursor=cursor)
+    return Page.of(requests, cursor, lambda r: service.present(r, actor))
 
 
 @person_router.post("/{person_id}/change-requests", status_code=201, response_model=ChangeRequestRead)
@@ -52,7 +52,7 @@ async def submit_change_request(
     """Propose a status change or a correction of a person referred to your agency; officers decide."""
     request = await service.submit(session, actor, person_id, body)
     view = service.present(request, actor)
-    return await idem.created(view, f"/api/v1/change-requests/{request.id}", request.version)
+    return await idem.created(view, "get_change_request", request_id=request.id, version=request.version)
 
 
 @person_router.get("/{person_id}/change-requests", response_model=Page[ChangeRequestRead])

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from app.clock import office_today
 from app.persons.schemas import Alias, BirthDate, Reason, Sex, StatusChange
 from app.regions.schemas import RegionCode
-from app.schemas import Name, RequestBody, ResponseBody, Text
+from app.schemas import Name, PatchBody, RequestBody, ResponseBody, Text
 
 Kind = Literal["status_change", "correction"]
 RequestStatus = Literal["pending", "approved", "rejected", "withdrawn"]
@@ -30,12 +30,12 @@ class ProposedStatusChange(StatusChange):
     )
 
 
-class ProposedCorrection(RequestBody):
+class ProposedCorrection(PatchBody):
     """Corrections a partner may propose: only fields it reads itself (no NIK, contact data or notes)."""
 
-    full_name: Name | None = None
+    full_name: Name = None
     alias: Alias | None = None
-    sex: Sex | None = None
+    sex: Sex = None
     birth_date: BirthDate | None = None
     origin_region_code: RegionCode | None = None
     domicile_region_code: RegionCode | None = None

@@ -37,8 +37,6 @@ from app.security.principal import Actor
 # The history's `source` of a change that a partner proposed and an officer approved.
 SOURCE = "partner"
 # References count per calendar year as the office in Kota Kupang lives it (WITA), not UTC's.
-# Fields of a correction that may not be emptied (the registry requires them).
-REQUIRED_FIELDS = ("full_name", "sex")
 
 
 class ChangeRequestNotFound(NotFound):
@@ -146,9 +144,6 @@ async def _validated(session: AsyncSession, person: Person, kind: str, raw: dict
         return payload
     if not payload:
         raise InvalidInput([(("body", "payload"), "propose at least one field")])
-    for field in REQUIRED_FIELDS:
-        if field in payload and payload[field] is None:
-            raise InvalidInput([(("body", "payload", field), "may not be null")])
     await _check_regions(session, payload)
     return payload
 

@@ -27,7 +27,7 @@ async def list_clients(
 ) -> Page[ClientRead]:
     """List API clients."""
     items, cursor = await service.list_clients(session, page)
-    return Page(items=[ClientRead.model_validate(c) for c in items], next_cursor=cursor)
+    return Page.of(items, cursor, ClientRead)
 
 
 @router.post("", status_code=201, response_model=ClientWithSecret)
@@ -37,7 +37,7 @@ async def create_client(
     """Create an API client; the response carries `client_secret`, shown this once."""
     client, secret = await service.create(session, actor, body)
     return await idem.created(
-        _with_secret(client, secret), f"/api/v1/api-clients/{client.id}", client.version
+        _with_secret(client, secret), "get_client", client_pk=client.id, version=client.version
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, IPvAnyNetwork, field_validator
 
-from app.schemas import Name, RequestBody, ResponseBody
+from app.schemas import Name, PatchBody, RequestBody, ResponseBody
 from app.security.policy import Role
 
 NETWORKS_DOC = (
@@ -24,11 +24,11 @@ class ClientCreate(RequestBody):
     allowed_networks: Networks = Field(default=None, max_length=32, description=NETWORKS_DOC)
 
 
-class ClientUpdate(RequestBody):
-    name: Name | None = None
-    role: Role | None = None
+class ClientUpdate(PatchBody):
+    name: Name = None
+    role: Role = None
     agency_id: uuid.UUID | None = None
-    active: bool | None = Field(default=None, description="Deactivating revokes the client's tokens.")
+    active: bool = Field(default=None, description="Deactivating revokes the client's tokens.")
     allowed_networks: Networks = Field(default=None, max_length=32, description=NETWORKS_DOC)
 
 

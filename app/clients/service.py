@@ -13,7 +13,7 @@ from app.auth import service as auth_service
 from app.clients.models import ApiClient
 from app.clients.schemas import ClientCreate, ClientUpdate, stored_networks
 from app.conventions import check_version
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.pagination import PageParams, paginate_rows
 from app.security.passwords import hash_secret
 from app.security.policy import Role
@@ -57,9 +57,6 @@ async def update(
     client = await get(session, client_pk)
     check_version(expected, client.version)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
-    for field in ("name", "role", "active"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     if "role" in changes or "agency_id" in changes:
         # Only a new role or agency is checked: clients of a since-deactivated agency stay editable.
         await check_role_agency(

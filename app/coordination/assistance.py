@@ -137,9 +137,6 @@ async def update(
     record = await get(session, actor, record_id)
     check_version(expected, record.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("amount", "funding_source", "status"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     status = changes.get("status", record.status)
     if status != record.status and status not in TRANSITIONS[record.status]:
         allowed = sorted(TRANSITIONS[record.status])

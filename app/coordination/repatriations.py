@@ -328,8 +328,6 @@ async def update(
     batch, case = await get(session, actor, batch_id)
     check_version(expected, batch.version)
     changes = data.model_dump(exclude_unset=True)
-    if "leg" in changes and changes["leg"] is None:
-        raise InvalidInput([(("body", "leg"), "may not be null")])
     if changes.get("escort_agency_id"):
         await agency_service.require_active(session, changes["escort_agency_id"], "escort_agency_id")
     for field, value in changes.items():

@@ -81,7 +81,7 @@ async def list_coordinations(
 ) -> Page[CoordinationRead]:
     """List coordination cases (partners: those their agency is the counterpart of)."""
     items, cursor = await service.list_cases(session, actor, page, filters)
-    return Page(items=await service.read(session, actor, items), next_cursor=cursor)
+    return Page.of(await service.read(session, actor, items), cursor)
 
 
 @coordinations.post("", status_code=201, response_model=CoordinationRead)
@@ -94,7 +94,7 @@ async def create_coordination(
     """Open a case for a site and an origin regency/city."""
     case = await service.create(session, actor, body)
     [view] = await service.read(session, actor, [case])
-    return await idem.created(view, f"/api/v1/coordinations/{case.id}", case.version)
+    return await idem.created(view, "get_coordination", coordination_id=case.id, version=case.version)
 
 
 @coordinations.post("/generate", response_model=GenerateResult)
@@ -105,8 +105,8 @@ async def generate_coordinations(
     created, existing = await service.generate(session, actor, body.site_id)
     views = await service.read(session, actor, created)
     # No one resource: a replay reads the site's cases, which then all exist.
-    read_path = f"/api/v1/coordinations?site_id={body.site_id}"
-    return await idem.respond(GenerateResult(created=views, existing=existing), read_path=read_path)
+    result = GenerateResult(created=views, existing=existing)
+    return await idem.respond(result, "list_coordinations", query={"site_id": body.site_id})
 
 
 @coordinations.get("/summary", response_model=CoordinationSummary)
@@ -157,7 +157,7 @@ async def list_case_persons(
 ) -> Page[CasePersonRead]:
     """The case's persons, NIK masked (partners: those on the way home, under their own ids)."""
     items, cursor = await case_persons.list_persons(session, actor, coordination_id, page, status=status)
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @coordinations.get("/{coordination_id}/persons/{person_id}", response_model=CasePersonRead)
@@ -181,7 +181,7 @@ async def list_correspondence(
 ) -> Page[CorrespondenceRead]:
     """The case's letters, e-mails, calls and meetings, in the order recorded."""
     items, cursor = await service.list_correspondence(session, actor, coordination_id, page, updated_since)
-    return Page(items=[CorrespondenceRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, CorrespondenceRead)
 
 
 @coordinations.post("/{coordination_id}/correspondence", status_code=201, response_model=CorrespondenceRead)
@@ -194,8 +194,9 @@ async def add_correspondence(
 ) -> Response:
     """Record a letter (with its nomor surat), e-mail, call or meeting of the case."""
     item = await service.add_correspondence(session, actor, coordination_id, body)
-    location = f"/api/v1/coordinations/{coordination_id}/correspondence/{item.id}"
-    return await idem.created(CorrespondenceRead.model_validate(item), location, item.version)
+    view = CorrespondenceRead.model_validate(item)
+    ids = {"coordination_id": coordination_id, "correspondence_id": item.id}
+    return await idem.created(view, "get_correspondence", **ids, version=item.version)
 
 
 @coordinations.get("/{coordination_id}/correspondence/{correspondence_id}", response_model=CorrespondenceRead)
@@ -253,7 +254,7 @@ async def list_repatriations(
 ) -> Page[RepatriationRead]:
     """List travel batches (partners: those of their agency's cases)."""
     items, cursor = await batch_service.list_batches(session, actor, page, filters)
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @repatriations.post("", status_code=201, response_model=RepatriationRead)
@@ -266,7 +267,7 @@ async def create_repatriation(
     """Plan a travel batch of a case, with its members (verified or awaiting return, in no other batch)."""
     batch, case = await batch_service.create(session, actor, body)
     view = await batch_service.read(session, actor, batch, case)
-    return await idem.created(view, f"/api/v1/repatriations/{batch.id}", batch.version)
+    return await idem.created(view, "get_repatriation", repatriation_id=batch.id, version=batch.version)
 
 
 @repatriations.get("/{repatriation_id}", response_model=RepatriationRead)
@@ -303,7 +304,7 @@ async def list_members(
 ) -> Page[MemberRead]:
     """The batch's members with their current status."""
     items, cursor = await batch_service.list_members(session, actor, repatriation_id, page)
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @repatriations.post("/{repatriation_id}/members", status_code=201, response_model=RepatriationRead)
@@ -319,7 +320,7 @@ async def add_member(
         session, actor, repatriation_id, body.person_id, body.override_reason
     )
     view = await batch_service.read(session, actor, batch, case)
-    return await idem.created(view, f"/api/v1/repatriations/{batch.id}", batch.version)
+    return await idem.created(view, "get_repatriation", repatriation_id=batch.id, version=batch.version)
 
 
 @repatriations.delete("/{repatriation_id}/members/{person_id}", status_code=204)
@@ -338,7 +339,7 @@ async def _answer(
 ) -> Response:
     """The batch after an action, stored for Idempotency-Key replays."""
     view = await batch_service.read(session, actor, batch, case)
-    return await idem.respond(view, read_path=f"/api/v1/repatriations/{batch.id}", version=batch.version)
+    return await idem.respond(view, "get_repatriation", repatriation_id=batch.id, version=batch.version)
 
 
 @repatriations.post("/{repatriation_id}/depart", response_model=RepatriationRead)
@@ -398,7 +399,7 @@ async def cancel(
 
 async def assistance_filters(
     program_id: uuid.UUID | None = None,
-    type: AssistanceType | None = None,  # noqa: A002 - the field's name in the API
+    type: AssistanceType | None = None,  # the field's name in the API
     status: AssistanceStatus | None = None,
     funding_source: FundingSource | None = None,
     updated_since: UpdatedSince = None,
@@ -427,7 +428,7 @@ async def list_person_assistance(
 ) -> Page[AssistanceRead]:
     """A person's assistance records."""
     items, cursor = await assistance_service.list_for_person(session, actor, person_id, page, filters)
-    return Page(items=[AssistanceRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, AssistanceRead)
 
 
 @assistance.post("/persons/{person_id}/assistance", status_code=201, response_model=AssistanceRead)
@@ -440,9 +441,8 @@ async def create_assistance(
 ) -> Response:
     """Record assistance for a person (whole rupiah); pem_fund needs an eligible determination."""
     record = await assistance_service.create(session, actor, person_id, body)
-    return await idem.created(
-        AssistanceRead.model_validate(record), f"/api/v1/assistance/{record.id}", record.version
-    )
+    view = AssistanceRead.model_validate(record)
+    return await idem.created(view, "get_assistance", assistance_id=record.id, version=record.version)
 
 
 @assistance.get("/assistance", response_model=Page[AssistanceRead])
@@ -457,7 +457,7 @@ async def list_assistance(
     items, cursor = await assistance_service.list_records(
         session, actor, page, _with_person(filters, person_id)
     )
-    return Page(items=[AssistanceRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, AssistanceRead)
 
 
 @assistance.get("/assistance/totals", response_model=AssistanceTotals)

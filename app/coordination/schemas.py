@@ -2,14 +2,14 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
 from app.clock import office_today
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
-from app.schemas import Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import Name, PatchBody, RequestBody, ResponseBody, ShortText, Text
 
 CoordinationStatus = Literal["open", "contacted", "agreed", "completed", "closed"]
 Direction = Literal["outgoing", "incoming"]
@@ -54,9 +54,9 @@ class CoordinationCreate(RequestBody):
     notes: LongText | None = None
 
 
-class CoordinationUpdate(RequestBody):
+class CoordinationUpdate(PatchBody):
     counterpart_agency_id: uuid.UUID | None = None
-    status: CoordinationStatus | None = None
+    status: CoordinationStatus = None
     notes: LongText | None = None
 
 
@@ -140,12 +140,12 @@ class CorrespondenceCreate(RequestBody):
     summary: LongText | None = None
 
 
-class CorrespondenceUpdate(RequestBody):
-    direction: Direction | None = None
-    channel: Channel | None = None
+class CorrespondenceUpdate(PatchBody):
+    direction: Direction = None
+    channel: Channel = None
     reference_number: Reference | None = None
-    dated_on: PastDate | None = None
-    subject: Name | None = None
+    dated_on: PastDate = None
+    subject: Name = None
     summary: LongText | None = None
 
 
@@ -193,8 +193,8 @@ class RepatriationCreate(_BatchFields):
         return value
 
 
-class RepatriationUpdate(_BatchFields):
-    leg: Leg | None = None
+class RepatriationUpdate(_BatchFields, PatchBody):
+    leg: Leg = None
 
 
 class MemberAdd(RequestBody):
@@ -273,7 +273,7 @@ class AssistanceCreate(RequestBody):
     notes: LongText | None = None
 
     @model_validator(mode="after")
-    def _consistent(self):  # noqa: ANN202
+    def _consistent(self) -> Self:
         if self.status == "paid" and self.paid_on is None:
             raise ValueError("paid_on is required when status is paid")
         if self.status != "paid" and self.paid_on is not None:
@@ -283,11 +283,11 @@ class AssistanceCreate(RequestBody):
         return self
 
 
-class AssistanceUpdate(RequestBody):
-    amount: PositiveRupiah | None = None
-    funding_source: FundingSource | None = None
+class AssistanceUpdate(PatchBody):
+    amount: PositiveRupiah = None
+    funding_source: FundingSource = None
     program_id: uuid.UUID | None = None
-    status: AssistanceStatus | None = None
+    status: AssistanceStatus = None
     paid_on: PastDate | None = None
     reference: Reference | None = None
     notes: LongText | None = None

@@ -37,6 +37,7 @@ from app.coordination.schemas import (
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.ids import uuid7
+from app.lookups import get_child_or_404
 from app.pagination import PageParams, paginate_rows
 from app.persons.models import Person
 from app.persons.transitions import Status
@@ -316,8 +317,6 @@ async def update(
     case = await get(session, actor, case_id)
     check_version(expected, case.version)
     changes = data.model_dump(exclude_unset=True)
-    if "status" in changes and changes["status"] is None:
-        raise InvalidInput([(("body", "status"), "may not be null")])
     if "counterpart_agency_id" in changes:
         await _check_counterpart(session, changes["counterpart_agency_id"], case.region_code)
     status = changes.get("status", case.status)
@@ -398,12 +397,16 @@ async def summary(session: AsyncSession, site_id: uuid.UUID) -> CoordinationSumm
 async def get_correspondence(
     session: AsyncSession, actor: Actor, case_id: uuid.UUID, item_id: uuid.UUID
 ) -> Correspondence:
-    await get(session, actor, case_id)
-    item = await session.scalar(
-        select(Correspondence).where(Correspondence.id == item_id, Correspondence.coordination_id == case_id)
+    """A letter or message of a case `actor` may see; otherwise 404."""
+    _, item = await get_child_or_404(
+        session,
+        get(session, actor, case_id),
+        Correspondence,
+        item_id,
+        parent_key=Correspondence.coordination_id,
+        not_found=CorrespondenceNotFound,
+        resource_type="correspondence",
     )
-    if item is None:
-        raise CorrespondenceNotFound(resource_type="correspondence", resource_id=item_id)
     return item
 
 
@@ -450,9 +453,6 @@ async def update_correspondence(
     item = await get_correspondence(session, actor, case_id, item_id)
     check_version(expected, item.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("direction", "channel", "dated_on", "subject"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     for field, value in changes.items():
         setattr(item, field, value)
     await audit.record_change(

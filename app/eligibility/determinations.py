@@ -24,6 +24,7 @@ from app.eligibility.models import Determination, DeterminationRun
 from app.eligibility.schemas import Change, DeterminationRead, RuleSetRef, RunCreate, RunRead
 from app.errors import Conflict, InvalidInput, NotFound
 from app.ids import uuid7
+from app.lookups import get_child_or_404
 from app.pagination import PageParams, encode_cursor, paginate_rows
 from app.persons.models import Person
 from app.security.policy import STAFF
@@ -247,8 +248,15 @@ async def read_run_audited(
     session: AsyncSession, actor: Actor, program_id: uuid.UUID, run_id: uuid.UUID
 ) -> RunRead:
     """One run's report; the ids of who changed (staff only) are audited."""
-    not_found = (RunNotFound, "determination_run")
-    run = await service.lookup_child(session, program_id, DeterminationRun, run_id, not_found)
+    _, run = await get_child_or_404(
+        session,
+        service.lookup_program(session, program_id),
+        DeterminationRun,
+        run_id,
+        parent_key=DeterminationRun.program_id,
+        not_found=RunNotFound,
+        resource_type="determination_run",
+    )
     report = await _report(session, run, with_ids=actor.role in STAFF)
     if report.became_eligible_ids or report.became_ineligible_ids:
         await audit.record(

@@ -36,10 +36,6 @@ router = APIRouter(tags=["eligibility"])
 AsOf = Annotated[date | None, Query(description="The evaluation date (default: today, WITA).")]
 
 
-def _program_url(program_id: uuid.UUID) -> str:
-    return f"/api/v1/programs/{program_id}"
-
-
 @router.get("/eligibility/facts", response_model=Page[FactRead])
 async def list_facts(actor: Permitted("programs:read")) -> Page[FactRead]:
     """The facts a rule may use, with their types and operators."""
@@ -54,7 +50,7 @@ async def list_facts(actor: Permitted("programs:read")) -> Page[FactRead]:
         )
         for fact in FACTS.values()
     ]
-    return Page(items=items, next_cursor=None)
+    return Page.of(items, None)
 
 
 @router.get("/programs", response_model=Page[ProgramRead])
@@ -63,7 +59,7 @@ async def list_programs(
 ) -> Page[ProgramRead]:
     """List programs."""
     items, cursor = await service.list_programs(session, page, active)
-    return Page(items=[ProgramRead.model_validate(p) for p in items], next_cursor=cursor)
+    return Page.of(items, cursor, ProgramRead)
 
 
 @router.post("/programs", status_code=201, response_model=ProgramRead)
@@ -72,7 +68,9 @@ async def create_program(
 ) -> Response:
     """Create a program (e.g. PEM); its rules are rule sets."""
     program = await service.create_program(session, actor, body)
-    return await idem.created(ProgramRead.model_validate(program), _program_url(program.id), program.version)
+    return await idem.created(
+        ProgramRead.model_validate(program), "get_program", program_id=program.id, version=program.version
+    )
 
 
 @router.get("/programs/{program_id}", response_model=ProgramRead)
@@ -110,7 +108,7 @@ async def list_rule_sets(
 ) -> Page[RuleSetRead]:
     """List a program's rule sets."""
     items, cursor = await service.list_rule_sets(session, program_id, page, status)
-    return Page(items=[RuleSetRead.model_validate(r) for r in items], next_cursor=cursor)
+    return Page.of(items, cursor, RuleSetRead)
 
 
 @router.post("/programs/{program_id}/rule-sets", status_code=201, response_model=RuleSetRead)
@@ -123,8 +121,13 @@ async def create_rule_set(
 ) -> Response:
     """Create a draft rule set; its version is the program's next number."""
     rule_set = await service.create_rule_set(session, actor, program_id, body)
-    location = f"{_program_url(program_id)}/rule-sets/{rule_set.id}"
-    return await idem.created(RuleSetRead.model_validate(rule_set), location, rule_set.revision)
+    return await idem.created(
+        RuleSetRead.model_validate(rule_set),
+        "get_rule_set",
+        program_id=program_id,
+        rule_set_id=rule_set.id,
+        version=rule_set.revision,
+    )
 
 
 @router.get("/programs/{program_id}/rule-sets/{rule_set_id}", response_model=RuleSetRead)
@@ -167,9 +170,12 @@ async def activate_rule_set(
 ) -> Response:
     """Make a draft the active rule set; the previously active one is retired."""
     rule_set = await service.activate(session, actor, program_id, rule_set_id)
-    location = f"{_program_url(program_id)}/rule-sets/{rule_set.id}"
     return await idem.respond(
-        RuleSetRead.model_validate(rule_set), read_path=location, version=rule_set.revision
+        RuleSetRead.model_validate(rule_set),
+        "get_rule_set",
+        program_id=program_id,
+        rule_set_id=rule_set.id,
+        version=rule_set.revision,
     )
 
 
@@ -185,7 +191,11 @@ async def simulate_rule_set(
     return await simulation.simulate(session, actor, program_id, rule_set_id, body)
 
 
-@router.get("/programs/{program_id}/eligibility/{person_id}", response_model=EligibilityRead)
+@router.get(
+    "/programs/{program_id}/eligibility/{person_id}",
+    response_model=EligibilityRead,
+    responses={409: {"description": "No rule set in force on `as_of`, or the person was erased."}},
+)
 async def evaluate_person(
     program_id: uuid.UUID,
     person_id: uuid.UUID,
@@ -212,7 +222,7 @@ async def run_determinations(
 ) -> Response:
     """Record a determination for every person in scope (restricted and erased left out); report changes."""
     report = await determinations.run_determinations(session, actor, program_id, body)
-    return await idem.created(report, f"{_program_url(program_id)}/determination-runs/{report.id}")
+    return await idem.created(report, "get_run", program_id=program_id, run_id=report.id)
 
 
 @router.get("/programs/{program_id}/determinations", response_model=Page[DeterminationRead])
@@ -230,7 +240,7 @@ async def list_determinations(
     items, cursor = await determinations.list_determinations_audited(
         session, actor, program_id, page, eligible=eligible, person_id=person_id, run_id=run_id, change=change
     )
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @router.get("/programs/{program_id}/determination-runs", response_model=Page[RunRead])
@@ -239,7 +249,7 @@ async def list_runs(
 ) -> Page[RunRead]:
     """List determination runs with their counts."""
     items, cursor = await determinations.list_runs(session, program_id, page)
-    return Page(items=items, next_cursor=cursor)
+    return Page.of(items, cursor)
 
 
 @router.get("/programs/{program_id}/determination-runs/{run_id}", response_model=RunRead)

@@ -9,7 +9,7 @@ bad node (pydantic's own locations would name union members instead).
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Self, Union
 
 from pydantic import (
     BaseModel,
@@ -27,7 +27,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.eligibility.facts import FACTS, Fact, FactType
 from app.eligibility.operators import LIST_OPS, NULL_OPS, Op
-from app.schemas import LINE, Line, Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Line, Name, PatchBody, RequestBody, ResponseBody, ShortText, Text
 
 MAX_DEPTH = 20
 MAX_NODES = 500
@@ -273,13 +273,13 @@ class ProgramCreate(RequestBody):
     active: bool = True
 
 
-class ProgramUpdate(RequestBody):
-    name: Name | None = None
+class ProgramUpdate(PatchBody):
+    name: Name = None
     description: Note | None = None
-    benefit_kind: BenefitKind | None = None
+    benefit_kind: BenefitKind = None
     benefit_amount: Rupiah | None = None
     funding_source: ShortText | None = None
-    active: bool | None = None
+    active: bool = None
 
 
 class ProgramRead(ResponseBody):
@@ -310,7 +310,7 @@ class _Window(RequestBody):
     effective_to: date | None = Field(default=None, description="Last day in force; open if null.")
 
     @model_validator(mode="after")
-    def _ordered(self):  # noqa: ANN202
+    def _ordered(self) -> Self:
         if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
             raise ValueError("effective_to is before effective_from")
         return self
@@ -322,8 +322,8 @@ class RuleSetCreate(_Window):
     note: Note | None = None
 
 
-class RuleSetUpdate(_Window):
-    rule: Rule | None = None
+class RuleSetUpdate(_Window, PatchBody):
+    rule: Rule = None
     reference: ShortText | None = None
     note: Note | None = None
 

@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,10 +29,9 @@ from app.eligibility.schemas import (
     rule_json,
 )
 from app.errors import Conflict, InvalidInput, NotFound
+from app.lookups import get_child_or_404
 from app.pagination import PageParams, paginate_rows
 from app.security.principal import Actor
-
-Child = TypeVar("Child")
 
 
 class ProgramNotFound(NotFound):
@@ -94,9 +93,6 @@ async def update_program(
     program = await lookup_program(session, program_id)
     check_version(expected, program.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "benefit_kind", "active"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     for field, value in changes.items():
         setattr(program, field, value)
     await audit.record_change(session, actor, "program.update", program, resource_type="program")
@@ -135,25 +131,18 @@ def rule_set_ref(rule_set: RuleSet) -> RuleSetRef:
     return RuleSetRef(id=rule_set.id, version=rule_set.version, hash=rule_set.content_hash)
 
 
-async def lookup_child(
-    session: AsyncSession,
-    program_id: uuid.UUID,
-    model: type[Child],
-    child_id: uuid.UUID,
-    not_found: tuple[type[NotFound], str],
-) -> Child:
-    """A rule set or run of the program, or 404 (`not_found`: class, resource type; the program's first)."""
-    child = await session.scalar(select(model).where(model.id == child_id, model.program_id == program_id))
-    if child is None:
-        await lookup_program(session, program_id)
-        error, resource_type = not_found
-        raise error(resource_type=resource_type, resource_id=child_id)
-    return child
-
-
 async def lookup_rule_set(session: AsyncSession, program_id: uuid.UUID, rule_set_id: uuid.UUID) -> RuleSet:
     """A rule set of the program, or 404. Not audited."""
-    return await lookup_child(session, program_id, RuleSet, rule_set_id, (RuleSetNotFound, "rule_set"))
+    _, rule_set = await get_child_or_404(
+        session,
+        lookup_program(session, program_id),
+        RuleSet,
+        rule_set_id,
+        parent_key=RuleSet.program_id,
+        not_found=RuleSetNotFound,
+        resource_type="rule_set",
+    )
+    return rule_set
 
 
 async def create_rule_set(
@@ -205,9 +194,7 @@ async def update_rule_set(
     _refuse_unless_draft(rule_set)
     check_version(expected, rule_set.revision)
     changes = data.model_dump(exclude_unset=True, exclude={"rule"})
-    if "rule" in data.model_fields_set:
-        if data.rule is None:
-            raise InvalidInput([(("body", "rule"), "may not be null")])
+    if data.rule is not None:
         rule_set.rule = rule_json(data.rule)
         rule_set.content_hash = content_hash(rule_set.rule)
     for field, value in changes.items():

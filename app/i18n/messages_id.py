@@ -101,6 +101,9 @@ TITLES = {
     "Second approval required": "Persetujuan kedua diperlukan",
     "Export request not found": "Permintaan ekspor tidak ditemukan",
     "Export request not available": "Permintaan ekspor tidak tersedia",
+    "Import request not found": "Permintaan impor tidak ditemukan",
+    "Import request not available": "Permintaan impor tidak tersedia",
+    "Not the approved import": "Bukan impor yang disetujui",
     "Reads paused": "Pembacaan data dijeda",
 }
 
@@ -328,6 +331,20 @@ DETAILS = {
     ),
     "The export is not approved, expired, or was downloaded already.": (
         "Ekspor belum disetujui, sudah kedaluwarsa, atau sudah pernah diunduh."
+    ),
+    "An import with NIK needs a second staff approval: run it with dry_run=true for the file's file_sha256, POST /api/v1/import-requests with it, have another officer or admin approve it, then import the same file once with import_request=<id>.": (
+        "Impor dengan NIK memerlukan persetujuan kedua dari petugas: jalankan dengan dry_run=true "
+        "untuk memperoleh file_sha256 berkas, kirim POST /api/v1/import-requests dengan nilai itu, "
+        "mintalah officer atau administrator lain untuk menyetujuinya, lalu impor berkas yang sama "
+        "satu kali dengan import_request=<id>."
+    ),
+    "The import request is for another site.": "Permintaan impor tersebut untuk lokasi lain.",
+    "The file is not the one the import request approved: its SHA-256 differs. Ask for a new request for this file.": (
+        "Berkas ini bukan berkas yang disetujui dalam permintaan impor: SHA-256-nya berbeda. "
+        "Ajukan permintaan baru untuk berkas ini."
+    ),
+    "The import request is not approved, expired, or was used already.": (
+        "Permintaan impor belum disetujui, sudah kedaluwarsa, atau sudah pernah digunakan."
     ),
     "This account read more persons this hour than allowed; reads resume next hour.": (
         "Akun ini telah membaca data orang melebihi batas yang diizinkan dalam jam ini; pembacaan "

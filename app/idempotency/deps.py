@@ -4,9 +4,11 @@ How keys are claimed and kept is in app.idempotency.service.
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
@@ -40,20 +42,41 @@ def _resource_id(model: BaseModel) -> uuid.UUID | None:
 class Idempotency:
     """What a POST route needs to answer: through here, so that a replay can read the answer back."""
 
+    request: Request
     session: AsyncSession
     owner: str
     key: str | None
 
+    def path(self, route: str, /, query: Mapping[str, Any] | None = None, **params: Any) -> str:
+        """The path of the route named `route` (its function's name) with `params`, and `query`.
+
+        Relative to the server (`/api/v1/persons/{id}`), as Location says it and a replay reads it.
+        """
+        path = str(self.request.app.url_path_for(route, **params))
+        return f"{path}?{urlencode(query)}" if query else path
+
     async def respond(
         self,
         model: BaseModel,
-        status_code: int = 200,
+        route: str,
+        /,
         *,
-        read_path: str,
+        query: Mapping[str, Any] | None = None,
         version: int | None = None,
-        location: bool = False,
+        **params: Any,
     ) -> Response:
-        """The JSON response; `read_path` is the GET whose answer a replay returns (required)."""
+        """200 with the JSON; a replay returns the answer of the GET `route` (required) with `params`."""
+        return await self._answer(model, 200, self.path(route, query, **params), version, location=False)
+
+    async def created(
+        self, model: BaseModel, route: str, /, *, version: int | None = None, **params: Any
+    ) -> Response:
+        """201 Created with the Location of the GET `route` with `params`: the resource a replay reads."""
+        return await self._answer(model, 201, self.path(route, **params), version, location=True)
+
+    async def _answer(
+        self, model: BaseModel, status_code: int, read_path: str, version: int | None, *, location: bool
+    ) -> Response:
         headers: dict[str, str] = {}
         if location:
             headers["Location"] = read_path
@@ -64,10 +87,6 @@ class Idempotency:
                 self.session, self.owner, self.key, status_code, read_path, _resource_id(model)
             )
         return json_response(model, status_code, headers)
-
-    async def created(self, model: BaseModel, location: str, version: int | None = None) -> Response:
-        """201 Created with Location, the resource a replay reads."""
-        return await self.respond(model, 201, read_path=location, version=version, location=True)
 
 
 async def idempotency(
@@ -87,11 +106,11 @@ async def idempotency(
     """Claim the key (or replay what it already answered) before the route runs."""
     owner = f"{actor.kind}:{actor.id}"
     if idempotency_key is None:
-        return Idempotency(session, owner, None)
+        return Idempotency(request, session, owner, None)
     digest = service.request_digest(request.method, request.url.path, request.url.query, await request.body())
     ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
     await service.claim(session, owner, idempotency_key, digest, ttl)
-    return Idempotency(session, owner, idempotency_key)
+    return Idempotency(request, session, owner, idempotency_key)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

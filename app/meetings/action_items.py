@@ -12,6 +12,7 @@ from app.clock import office_today
 from app.conventions import check_version
 from app.db import utcnow
 from app.errors import InvalidInput, NotFound
+from app.lookups import get_child_or_404
 from app.meetings import history
 from app.meetings.models import ActionItem, AgendaItem, Meeting
 from app.meetings.queries import readable, takes_part
@@ -19,9 +20,7 @@ from app.meetings.schemas import ActionItemCreate, ActionItemUpdate, ActionStatu
 from app.meetings.service import (
     NotOwnAgency,
     local_date,
-    lookup_child,
     lookup_meeting,
-    refuse_nulls,
     require_active_agency,
 )
 from app.pagination import PageParams, paginate_rows
@@ -40,8 +39,15 @@ async def lookup_action_item(
     session: AsyncSession, actor: Actor, meeting_id: uuid.UUID, item_id: uuid.UUID
 ) -> tuple[Meeting, ActionItem]:
     """An action item of a meeting `actor` may read, with the meeting. Not audited."""
-    not_found = (ActionItemNotFound, "meeting_action_item")
-    return await lookup_child(session, actor, meeting_id, ActionItem, item_id, not_found)
+    return await get_child_or_404(
+        session,
+        lookup_meeting(session, actor, meeting_id),
+        ActionItem,
+        item_id,
+        parent_key=ActionItem.meeting_id,
+        not_found=ActionItemNotFound,
+        resource_type="meeting_action_item",
+    )
 
 
 async def _check_fields(session: AsyncSession, meeting: Meeting, changes: dict[str, Any]) -> None:
@@ -121,7 +127,6 @@ async def update_action_item(
     changes = data.model_dump(exclude_unset=True)
     _refuse_partner_change(actor, item, changes)
     check_version(expected, item.version)
-    refuse_nulls(changes, ("title", "assignee_agency_id", "status"))
     if changes.get("assignee_agency_id") == item.assignee_agency_id:
         del changes["assignee_agency_id"]
     await _check_fields(session, meeting, changes)

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conventions import check_version
 from app.errors import Conflict, InvalidInput, NotFound
+from app.lookups import get_child_or_404
 from app.meetings import history
 from app.meetings.models import ActionItem, AgendaItem
 from app.meetings.schemas import AgendaItemCreate, AgendaItemUpdate
-from app.meetings.service import StillReferenced, lookup_child, lookup_meeting, refuse_nulls
+from app.meetings.service import StillReferenced, lookup_meeting
 from app.pagination import PageParams, encode_cursor
 from app.security.principal import Actor
 
@@ -31,8 +32,15 @@ async def lookup_agenda_item(
     session: AsyncSession, actor: Actor, meeting_id: uuid.UUID, item_id: uuid.UUID
 ) -> AgendaItem:
     """An agenda item of a meeting `actor` may read. Not audited."""
-    not_found = (AgendaItemNotFound, "meeting_agenda_item")
-    _, item = await lookup_child(session, actor, meeting_id, AgendaItem, item_id, not_found)
+    _, item = await get_child_or_404(
+        session,
+        lookup_meeting(session, actor, meeting_id),
+        AgendaItem,
+        item_id,
+        parent_key=AgendaItem.meeting_id,
+        not_found=AgendaItemNotFound,
+        resource_type="meeting_agenda_item",
+    )
     return item
 
 
@@ -120,7 +128,6 @@ async def update_agenda_item(
     item = await lookup_agenda_item(session, actor, meeting_id, item_id)
     check_version(expected, item.version)
     changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(changes, ("number", "title", "public"))
     if "number" in changes:
         await _check_number_free(session, meeting_id, changes["number"], exclude=item.id)
     diff = history.apply(item, changes)

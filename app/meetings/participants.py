@@ -10,15 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.conventions import check_version
 from app.db import utcnow
 from app.errors import Conflict, NotFound
+from app.lookups import get_child_or_404
 from app.meetings import history
 from app.meetings.models import ActionItem, Meeting, Participant
 from app.meetings.schemas import ParticipantCreate, ParticipantUpdate
 from app.meetings.service import (
     NotOwnAgency,
     StillReferenced,
-    lookup_child,
     lookup_meeting,
-    refuse_nulls,
     require_active_agency,
 )
 from app.pagination import PageParams, paginate_rows
@@ -51,8 +50,15 @@ async def lookup_participant(
     session: AsyncSession, actor: Actor, meeting_id: uuid.UUID, participant_id: uuid.UUID
 ) -> tuple[Meeting, Participant]:
     """A participant of a meeting `actor` may read, with the meeting. Not audited."""
-    not_found = (ParticipantNotFound, "meeting_participant")
-    return await lookup_child(session, actor, meeting_id, Participant, participant_id, not_found)
+    return await get_child_or_404(
+        session,
+        lookup_meeting(session, actor, meeting_id),
+        Participant,
+        participant_id,
+        parent_key=Participant.meeting_id,
+        not_found=ParticipantNotFound,
+        resource_type="meeting_participant",
+    )
 
 
 async def list_participants(
@@ -113,7 +119,6 @@ async def update_participant(
         )
     check_version(expected, participant.version)
     changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(changes, ("response",))
     if changes.get("attended") is not None and changes["attended"] != participant.attended:
         _check_started(meeting)
     diff = history.apply(participant, changes)

@@ -102,7 +102,7 @@ async def list_meetings(
 ) -> Page[MeetingRead]:
     """List meetings by kind, status, site, agency, time window or last change."""
     items, cursor = await service.list_meetings(session, actor, page, filters)
-    return Page(items=[MeetingRead.model_validate(m) for m in items], next_cursor=cursor)
+    return Page.of(items, cursor, MeetingRead)
 
 
 @meetings.post("", status_code=201, response_model=MeetingRead)
@@ -112,7 +112,7 @@ async def create_meeting(
     """Schedule a meeting."""
     meeting = await service.create_meeting(session, actor, body)
     return await idem.created(
-        MeetingRead.model_validate(meeting), f"/api/v1/meetings/{meeting.id}", meeting.version
+        MeetingRead.model_validate(meeting), "get_meeting", meeting_id=meeting.id, version=meeting.version
     )
 
 
@@ -147,7 +147,7 @@ async def meeting_history(
 ) -> Page[MeetingChangeRead]:
     """Every change to the meeting and its parts, oldest first, with old and new values."""
     items, cursor = await service.list_history(session, actor, meeting_id, page)
-    return Page(items=[MeetingChangeRead.model_validate(c) for c in items], next_cursor=cursor)
+    return Page.of(items, cursor, MeetingChangeRead)
 
 
 # --- participants -------------------------------------------------------------------------
@@ -165,7 +165,7 @@ async def list_participants(
     items, cursor = await participant_service.list_participants(
         session, actor, meeting_id, page, updated_since
     )
-    return Page(items=[ParticipantRead.model_validate(p) for p in items], next_cursor=cursor)
+    return Page.of(items, cursor, ParticipantRead)
 
 
 @meetings.post("/{meeting_id}/participants", status_code=201, response_model=ParticipantRead)
@@ -178,8 +178,13 @@ async def add_participant(
 ) -> Response:
     """Invite an active agency (once per meeting)."""
     participant = await participant_service.add_participant(session, actor, meeting_id, body)
-    location = f"/api/v1/meetings/{meeting_id}/participants/{participant.id}"
-    return await idem.created(ParticipantRead.model_validate(participant), location, participant.version)
+    return await idem.created(
+        ParticipantRead.model_validate(participant),
+        "get_participant",
+        meeting_id=meeting_id,
+        participant_id=participant.id,
+        version=participant.version,
+    )
 
 
 @meetings.get("/{meeting_id}/participants/{participant_id}", response_model=ParticipantRead)
@@ -235,7 +240,7 @@ async def list_agenda_items(
 ) -> Page[AgendaItemRead]:
     """The agenda, in order of number."""
     items, cursor = await agenda_service.list_agenda(session, actor, meeting_id, page, updated_since)
-    return Page(items=[AgendaItemRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, AgendaItemRead)
 
 
 @meetings.post("/{meeting_id}/agenda-items", status_code=201, response_model=AgendaItemRead)
@@ -248,8 +253,13 @@ async def add_agenda_item(
 ) -> Response:
     """Add an agenda item (numbered after the last one unless a free number is given)."""
     item = await agenda_service.add_agenda_item(session, actor, meeting_id, body)
-    location = f"/api/v1/meetings/{meeting_id}/agenda-items/{item.id}"
-    return await idem.created(AgendaItemRead.model_validate(item), location, item.version)
+    return await idem.created(
+        AgendaItemRead.model_validate(item),
+        "get_agenda_item",
+        meeting_id=meeting_id,
+        item_id=item.id,
+        version=item.version,
+    )
 
 
 @meetings.get("/{meeting_id}/agenda-items/{item_id}", response_model=AgendaItemRead)
@@ -317,7 +327,7 @@ async def list_all_action_items(
         due_before=due_before,
         updated_since=updated_since,
     )
-    return Page(items=[ActionItemRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, ActionItemRead)
 
 
 @action_items.get("/meetings/{meeting_id}/action-items", response_model=Page[ActionItemRead])
@@ -333,7 +343,7 @@ async def list_action_items(
     items, cursor = await action_item_service.list_action_items(
         session, actor, page, meeting_id=meeting_id, status=status, updated_since=updated_since
     )
-    return Page(items=[ActionItemRead.model_validate(i) for i in items], next_cursor=cursor)
+    return Page.of(items, cursor, ActionItemRead)
 
 
 @action_items.post("/meetings/{meeting_id}/action-items", status_code=201, response_model=ActionItemRead)
@@ -346,8 +356,13 @@ async def add_action_item(
 ) -> Response:
     """Assign a task to the organizer or a participant, due no earlier than the meeting."""
     item = await action_item_service.add_action_item(session, actor, meeting_id, body)
-    location = f"/api/v1/meetings/{meeting_id}/action-items/{item.id}"
-    return await idem.created(ActionItemRead.model_validate(item), location, item.version)
+    return await idem.created(
+        ActionItemRead.model_validate(item),
+        "get_action_item",
+        meeting_id=meeting_id,
+        item_id=item.id,
+        version=item.version,
+    )
 
 
 @action_items.get("/meetings/{meeting_id}/action-items/{item_id}", response_model=ActionItemRead)

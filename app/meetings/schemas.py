@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.schemas import LINE, Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Name, PatchBody, RequestBody, ResponseBody, ShortText, Text
 
 DEFAULT_TIMEZONE = "Asia/Makassar"  # WITA, UTC+8: Kota Kupang
 
@@ -71,19 +71,19 @@ class MeetingCreate(RequestBody):
     _ends = field_validator("ends_at")(_not_before_start)
 
 
-class MeetingUpdate(RequestBody):
+class MeetingUpdate(PatchBody):
     """Fields to change; moving starts_at alone keeps the meeting's duration."""
 
-    kind: MeetingKind | None = None
-    title: Name | None = None
+    kind: MeetingKind = None
+    title: Name = None
     description: LongText | None = None
     site_id: uuid.UUID | None = None
-    starts_at: AwareDatetime | None = None
+    starts_at: AwareDatetime = None
     ends_at: AwareDatetime | None = None
-    timezone: TimeZoneName | None = None
+    timezone: TimeZoneName = None
     location: ShortText | None = None
-    organizer_agency_id: uuid.UUID | None = None
-    status: MeetingStatus | None = Field(
+    organizer_agency_id: uuid.UUID = None
+    status: MeetingStatus = Field(
         default=None, description="planned, held (once started), postponed, cancelled (not once held)."
     )
     minutes: Minutes | None = None
@@ -126,8 +126,8 @@ class ParticipantCreate(RequestBody):
     representative_title: Name | None = None
 
 
-class ParticipantUpdate(RequestBody):
-    response: ParticipantResponse | None = None
+class ParticipantUpdate(PatchBody):
+    response: ParticipantResponse = None
     attended: bool | None = Field(default=None, description="Only once the meeting has started.")
     representative_name: Name | None = None
     representative_title: Name | None = None
@@ -153,10 +153,10 @@ class AgendaItemCreate(RequestBody):
     outcome: LongText | None = None
 
 
-class AgendaItemUpdate(RequestBody):
-    number: int | None = Field(default=None, ge=1, le=10_000)
-    title: Annotated[ShortText, StringConstraints(min_length=1)] | None = None
-    public: bool | None = None
+class AgendaItemUpdate(PatchBody):
+    number: int = Field(default=None, ge=1, le=10_000)
+    title: Annotated[ShortText, StringConstraints(min_length=1)] = None
+    public: bool = None
     outcome: LongText | None = None
 
 
@@ -181,14 +181,14 @@ class ActionItemCreate(RequestBody):
     agenda_item_id: uuid.UUID | None = None
 
 
-class ActionItemUpdate(RequestBody):
+class ActionItemUpdate(PatchBody):
     """Partners may send only `status`, and only for their own agency's items."""
 
-    title: Annotated[ShortText, StringConstraints(min_length=1)] | None = None
+    title: Annotated[ShortText, StringConstraints(min_length=1)] = None
     description: LongText | None = None
-    assignee_agency_id: uuid.UUID | None = None
+    assignee_agency_id: uuid.UUID = None
     due_on: date | None = None
-    status: ActionStatus | None = None
+    status: ActionStatus = None
     agenda_item_id: uuid.UUID | None = None
 
 

@@ -6,9 +6,8 @@ are not audited: `lookup_*` finds a readable row or raises 404.
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -51,8 +50,6 @@ MEETING_FIELDS = (
     "minutes",
 )
 
-Child = TypeVar("Child")
-
 
 class MeetingNotFound(NotFound):
     slug, title = "meeting-not-found", "Meeting not found"
@@ -83,30 +80,6 @@ async def lookup_meeting(session: AsyncSession, actor: Actor, meeting_id: uuid.U
     if meeting is None:
         raise MeetingNotFound(resource_type="meeting", resource_id=meeting_id)
     return meeting
-
-
-async def lookup_child(
-    session: AsyncSession,
-    actor: Actor,
-    meeting_id: uuid.UUID,
-    model: type[Child],
-    child_id: uuid.UUID,
-    not_found: tuple[type[NotFound], str],
-) -> tuple[Meeting, Child]:
-    """A part of a meeting `actor` may read, with the meeting; else `not_found` (class, resource type)."""
-    meeting = await lookup_meeting(session, actor, meeting_id)
-    child = await session.scalar(select(model).where(model.id == child_id, model.meeting_id == meeting_id))
-    if child is None:
-        error, resource_type = not_found
-        raise error(resource_type=resource_type, resource_id=child_id)
-    return meeting, child
-
-
-def refuse_nulls(changes: dict[str, Any], fields: Iterable[str]) -> None:
-    """422 for each of `fields` that a PATCH body sets to null."""
-    nulls = [(("body", f), "may not be null") for f in fields if f in changes and changes[f] is None]
-    if nulls:
-        raise InvalidInput(nulls)
 
 
 async def require_active_agency(session: AsyncSession, agency_id: uuid.UUID, field: str) -> None:
@@ -157,7 +130,6 @@ async def update_meeting(
     meeting = await lookup_meeting(session, actor, meeting_id)
     check_version(expected, meeting.version)
     changes = data.model_dump(exclude_unset=True)
-    refuse_nulls(changes, ("kind", "title", "starts_at", "timezone", "organizer_agency_id", "status"))
     if changes.get("site_id") is not None:
         await site_service.require(session, changes["site_id"], "site_id")
     if "organizer_agency_id" in changes and changes["organizer_agency_id"] != meeting.organizer_agency_id:

@@ -100,6 +100,7 @@ async def run_import(
     *,
     dry_run: bool,
     progress: Callable[[int], None] | None = None,
+    reason: str | None = None,
 ) -> ImportReport:
     """Import a CSV into a site: 422 listing every error and writing nothing, else every row."""
     site = await site_service.require(session, site_id)
@@ -107,7 +108,7 @@ async def run_import(
     if header_errors := file.read_header():
         raise ImportRejected(header_errors, 0)
     regions: dict[str, str] = dict((await session.execute(select(Region.code, Region.level))).all())
-    run = _Import(session, actor, site, regions, dry_run=dry_run)
+    run = _Import(session, actor, site, regions, dry_run=dry_run, reason=reason)
     await run.consume(file.chunks(min(SLICE_ROWS, CHUNK_ROWS)), progress)
     if run.error_count:
         raise ImportRejected(run.errors, run.records, run.error_count)
@@ -128,9 +129,17 @@ class _Import:
     """The state of one import as its batches go by: errors so far, NIKs seen, rows written."""
 
     def __init__(
-        self, session: AsyncSession, actor: Actor, site: Site, regions: dict[str, str], *, dry_run: bool
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        site: Site,
+        regions: dict[str, str],
+        *,
+        dry_run: bool,
+        reason: str | None = None,
     ) -> None:
         self.session, self.actor, self.site, self.regions = session, actor, site, regions
+        self.reason = reason  # of the audit events: the purpose, and the approval if any
         self.postgres = session.bind.dialect.name == "postgresql"
         self.writing = not dry_run  # until the first error
         self.errors: list[csv_io.RowError] = []  # the first MAX_REPORTED_ERRORS, in file order
@@ -267,7 +276,7 @@ class _Import:
 
     async def _copy(self, persons: list[tuple[Any, ...]], changes: list[tuple[Any, ...]]) -> None:
         """COPY through the session's own connection, so inside its transaction (begun already)."""
-        import asyncpg  # noqa: PLC0415 - PostgreSQL only
+        import asyncpg  # PostgreSQL only
 
         raw = await (await self.session.connection()).get_raw_connection()
         driver = raw.driver_connection
@@ -300,6 +309,7 @@ class _Import:
             resource_type="site",
             resource_id=self.site.id,
             person_ids=ids,
+            reason=self.reason,
         )
 
 

@@ -30,7 +30,7 @@ def staff_fields(
     """`PersonRead`'s fields: what the inventory lets the role read (staff: plaintext NIK, KK, notes)."""
     # In the model's order: the hot reads serialize this dict as it is (app.conventions.plain_json).
     return (
-        {"id": person.id}
+        {"view": "staff", "id": person.id}
         | views.person_fields(person, actor.role, PERSON_VIEW_FIELDS)
         | {"referrals": [_referral_fields(r) for r in referrals]}
         | views.person_fields(person, actor.role, ("notes",))
@@ -46,7 +46,7 @@ def staff_fields(
 def partner_fields(person: Person, referral: Referral) -> dict[str, Any]:
     """`PartnerPersonRead`'s fields: its own pseudonymous id and what the inventory lets partners read."""
     return (
-        {"id": referral.pseudonym}
+        {"view": "partner", "id": referral.pseudonym}
         | views.person_fields(person, Role.partner, PARTNER_VIEW_FIELDS)
         | {"referral": _referral_fields(referral), "version": person.version, "updated_at": person.updated_at}
     )

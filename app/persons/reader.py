@@ -137,7 +137,7 @@ def _compiled(key: Hashable, build: Any, *, postcompile: bool = False) -> Driver
 @cache
 def _row_type(keys: tuple[str, ...]) -> type:
     """A named tuple of these columns: built in C from a record, read by attribute like the ORM's."""
-    return namedtuple("Row", keys, rename=True)  # noqa: PYI024 - the fields are known only at run time
+    return namedtuple("Row", keys, rename=True)  # the fields are known only at run time
 
 
 def _pairs(records: Sequence[asyncpg.Record], keys: tuple[str, ...]) -> list[Pair]:

@@ -141,9 +141,6 @@ async def update(
     refuse_if_erased(person)
     check_version(expected, person.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("full_name", "sex", "identity_document", "identity_verified", "legal_basis"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     await _check_regions(session, changes)
     if changes.get("nik"):
         await _check_nik(session, actor, changes["nik"], person.id)

@@ -9,7 +9,9 @@ from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
 from app.audit.schemas import AuditEventRead
+from app.bulk import imports as bulk_imports
 from app.bulk import service as bulk
+from app.bulk import volume
 from app.conventions import FILE_HEADERS, IfMatchDep, etag, json_response, plain_json, set_etag
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput
@@ -85,7 +87,7 @@ async def _view(
     return presenter.present(found, actor, referrals, warnings)
 
 
-@router.get("", response_model=Page[AnyPersonRead])
+@router.get("", response_model=Page[AnyPersonRead], responses=volume.PAUSED_RESPONSES)
 async def list_persons(read: ReadPermitted("persons:read"), page: PageDep, filters: FiltersDep) -> Response:
     """List the persons you may see; restricted records only for staff naming a purpose (X-Purpose)."""
     async with read as access:
@@ -95,7 +97,7 @@ async def list_persons(read: ReadPermitted("persons:read"), page: PageDep, filte
     return _page(found, cursor, access.actor, referrals)
 
 
-@router.post("/search", response_model=Page[AnyPersonRead])
+@router.post("/search", response_model=Page[AnyPersonRead], responses=volume.PAUSED_RESPONSES)
 async def search_persons(
     body: PersonSearch, session: SessionDep, actor: Permitted("persons:read"), page: PageDep
 ) -> Response:
@@ -112,9 +114,8 @@ def _ids(found: list[Found]) -> list[uuid.UUID]:
 
 
 def _page(found: list[Found], cursor: str | None, actor: Actor, referrals: dict[uuid.UUID, Any]) -> Response:
-    """The fields of Page[AnyPersonRead], serialized without building models (hot path)."""
-    page_body = {"items": [presenter.fields(f, actor, referrals) for f in found], "next_cursor": cursor}
-    return json_response(plain_json(page_body))
+    """Page[AnyPersonRead] of the views' fields, serialized without building their models (hot path)."""
+    return json_response(plain_json(Page.of(found, cursor, lambda f: presenter.fields(f, actor, referrals))))
 
 
 @router.post("", status_code=201, response_model=PersonRead)
@@ -124,13 +125,15 @@ async def create_person(
     """Register a person; `warnings` lists NIK disagreements that were accepted."""
     person, warnings = await service.create(session, actor, body)
     view = presenter.for_staff_or_auditor(person, actor, [], warnings)
-    return await idem.created(view, f"/api/v1/persons/{person.id}", person.version)
+    return await idem.created(view, "get_person", person_id=person.id, version=person.version)
 
 
 @router.get(
     "/export.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "headers": FILE_HEADERS}} | bulk.PURPOSE_RESPONSES,
+    responses={200: {"content": {"text/csv": {}}, "headers": FILE_HEADERS}}
+    | bulk.PURPOSE_RESPONSES
+    | volume.PAUSED_RESPONSES,
 )
 async def export_csv(
     request: Request,
@@ -213,6 +216,7 @@ IMPORT_BODY = {
     openapi_extra={"requestBody": IMPORT_BODY},
     responses=bulk.PURPOSE_RESPONSES
     | {
+        404: {"description": "`import_request` names no import request of yours."},
         413: {"description": "The file is over the upload limit (`max_upload_bytes`)."},
         422: {
             "description": "Every error as `{row, column, message}` (row 1 is the header), up to "
@@ -226,12 +230,19 @@ async def import_csv(
     actor: Permitted("persons:bulk"),
     site_id: uuid.UUID,
     dry_run: bool = False,
+    import_request: Annotated[
+        uuid.UUID | None,
+        Query(description="An approved import request for this file (POST /import-requests)."),
+    ] = None,
 ) -> ImportReport:
     """Import persons from CSV (UTF-8, `,` or `;`): all rows or none; `dry_run=true` only validates."""
+    # A file with NIK names its purpose (X-Purpose) and, with `bulk_nik_import_approval`, runs only
+    # with an approved import request of the caller for this site and these bytes (app/bulk/imports.py).
     raw = await _read_csv(request)
-    if bulk.touches_nik(raw):
-        bulk.require_purpose(actor, "An import with NIK")
-    return await import_service.run_import(session, actor, site_id, raw, dry_run=dry_run)
+    settings = request.app.state.settings
+    reason = await bulk_imports.check(session, actor, site_id, raw, import_request, settings, dry_run=dry_run)
+    report = await import_service.run_import(session, actor, site_id, raw, dry_run=dry_run, reason=reason)
+    return report.model_copy(update={"file_sha256": bulk_imports.file_sha256(raw)})
 
 
 @router.get(
@@ -251,7 +262,7 @@ async def import_template(actor: Permitted("persons:bulk")) -> Response:
     return Response(csv_io.template(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.get("/{person_id}", response_model=AnyPersonRead)
+@router.get("/{person_id}", response_model=AnyPersonRead, responses=volume.PAUSED_RESPONSES)
 async def get_person(person_id: PersonRef, read: ReadPermitted("persons:read")) -> Response:
     """One person, as your role may see it (the read is audited)."""
     async with read as access:
@@ -291,7 +302,7 @@ async def change_status(
     return await _view(session, actor, Found(person, None))
 
 
-@router.get("/{person_id}/history", response_model=list[ChangeRead])
+@router.get("/{person_id}/history", response_model=list[ChangeRead], responses=volume.PAUSED_RESPONSES)
 async def person_history(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:history")
 ) -> list[ChangeRead]:
@@ -312,7 +323,7 @@ async def refer_person(
     await service.refer(session, actor, person_id, body.agency_id, body.reason)
     found = await service.find(session, actor, person_id)
     view = await _view(session, actor, found)
-    return await idem.created(view, f"/api/v1/persons/{person_id}", found.person.version)
+    return await idem.created(view, "get_person", person_id=person_id, version=found.person.version)
 
 
 @router.delete("/{person_id}/referrals/{agency_id}", status_code=204)
@@ -332,10 +343,14 @@ async def access_log(
 ) -> Page[AuditEventRead]:
     """Who read or changed this record, when, from which client."""
     events, cursor = await service.access_log(session, actor, person_id, page)
-    return Page(items=[AuditEventRead.model_validate(e) for e in events], next_cursor=cursor)
+    return Page.of(events, cursor, AuditEventRead)
 
 
-@router.get("/{person_id}/data-export", response_model=DataExport, responses={200: {"headers": FILE_HEADERS}})
+@router.get(
+    "/{person_id}/data-export",
+    response_model=DataExport,
+    responses={200: {"headers": FILE_HEADERS}} | volume.PAUSED_RESPONSES,
+)
 async def data_export(
     person_id: uuid.UUID, session: SessionDep, actor: Permitted("persons:rights")
 ) -> Response:

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
@@ -11,7 +11,7 @@ from app.clock import office_today
 from app.persons import nik as nik_rules
 from app.persons.transitions import Status
 from app.regions.schemas import RegionCode
-from app.schemas import LINE, Name, Phone, RequestBody, ResponseBody, ShortText, Text, UpdatedSince
+from app.schemas import LINE, Name, PatchBody, Phone, RequestBody, ResponseBody, ShortText, Text, UpdatedSince
 
 Sex = Literal["female", "male", "unknown"]
 IdentityDocument = Literal["ktp", "kk", "other", "none"]
@@ -71,14 +71,18 @@ class PersonCreate(_PersonFields):
     legal_basis: LegalBasis
 
     @model_validator(mode="after")
-    def _consent_has_a_time(self):  # noqa: ANN202
+    def _consent_has_a_time(self) -> Self:
         if self.legal_basis == "consent" and self.consent_at is None:
             raise ValueError("consent_at is required when legal_basis is consent")
         return self
 
 
-class PersonUpdate(_PersonFields):
-    full_name: Name | None = None
+class PersonUpdate(_PersonFields, PatchBody):
+    full_name: Name = None
+    sex: Sex = None
+    identity_document: IdentityDocument = None
+    identity_verified: bool = Field(default=None, description="The identity document was checked.")
+    legal_basis: LegalBasis = Field(default=None, description="Why the record may be kept (UU PDP).")
 
 
 class StatusChange(RequestBody):
@@ -124,6 +128,7 @@ class ReferralRead(ResponseBody):
 class PersonRead(ResponseBody):
     """The record as Dinas Sosial staff (full NIK) and auditors (masked NIK, no notes) see it."""
 
+    view: Literal["staff"] = Field(description="The registry's own view (Dinas Sosial staff and auditors).")
     id: uuid.UUID
     registration_number: str
     site_id: uuid.UUID
@@ -162,6 +167,7 @@ class PersonRead(ResponseBody):
 class PartnerPersonRead(ResponseBody):
     """The record as a partner agency sees it: its own pseudonymous id, NIK masked, no contact data."""
 
+    view: Literal["partner"] = Field(description="A partner agency's view.")
     id: uuid.UUID = Field(
         description="This agency's own id for the person; no number is shared across agencies."
     )
@@ -181,7 +187,9 @@ class PartnerPersonRead(ResponseBody):
     updated_at: datetime
 
 
-AnyPersonRead = PersonRead | PartnerPersonRead
+# One of a person's views, told apart by `view` (the document's discriminator): what a read answers
+# depends on the caller's role.
+AnyPersonRead = Annotated[PersonRead | PartnerPersonRead, Field(discriminator="view")]
 
 
 class ChangeRead(ResponseBody):
@@ -220,6 +228,10 @@ class ImportReport(ResponseBody):
     )
     persons_truncated: bool = Field(default=False, description="More were created than `persons` lists.")
     errors: list[ImportError_]
+    file_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 (hex) of the file's bytes: what POST /import-requests approves.",
+    )
 
 
 class DataExport(ResponseBody):

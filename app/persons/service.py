@@ -184,7 +184,9 @@ async def set_restriction(session: AsyncSession, actor: Actor, ref: uuid.UUID, r
     return person
 
 
-async def access_log(session: AsyncSession, actor: Actor, ref: uuid.UUID, page: PageParams):  # noqa: ANN201
+async def access_log(
+    session: AsyncSession, actor: Actor, ref: uuid.UUID, page: PageParams
+) -> tuple[Sequence[Any], str | None]:
     """Who read or changed the record: the audit events that list this person."""
     person = (await find(session, actor, ref)).person
     events, cursor = await audit.list_events(session, page, person_id=person.id)
@@ -202,7 +204,7 @@ async def access_log(session: AsyncSession, actor: Actor, ref: uuid.UUID, page: 
 
 async def all_access_events(session: AsyncSession, person_id: uuid.UUID) -> Sequence[Any]:
     """Every audit event that lists this person (for the data subject's copy)."""
-    from app.audit.models import AuditEvent  # noqa: PLC0415
+    from app.audit.models import AuditEvent
 
     stmt = audit.touching_person(select(AuditEvent), person_id, session.bind.dialect.name)
     return (await session.scalars(stmt.order_by(AuditEvent.id))).all()

@@ -154,7 +154,7 @@ async def scrub_files(engine: AsyncEngine, settings: Settings, tables: list[str]
         await conn.exec_driver_sql("SET statement_timeout = 0")
         await _wait_for_older_snapshots(conn)
         for table in tables:
-            await conn.execute(text(f'VACUUM FULL "{table}"'))  # noqa: S608 - names from the inventory
+            await conn.execute(text(f'VACUUM FULL "{table}"'))  # names from the inventory
     log.info("erasure: database files scrubbed", extra={"tables": len(tables)})
 
 

@@ -25,7 +25,7 @@ async def list_regions(
 ) -> Page[RegionRead]:
     """List regions, filtered by level, parent province or part of the name."""
     items, cursor = await service.list_regions(session, page, level=level, parent_code=parent_code, q=q)
-    return Page(items=[RegionRead.model_validate(r) for r in items], next_cursor=cursor)
+    return Page.of(items, cursor, RegionRead)
 
 
 @router.get("/{code}", response_model=RegionRead)

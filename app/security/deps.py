@@ -77,7 +77,7 @@ def require(permission: str) -> Any:
     return check
 
 
-def Permitted(permission: str) -> Any:  # noqa: N802 - reads as a type in signatures
+def Permitted(permission: str) -> Any:  # reads as a type in signatures
     """`actor: Permitted("agencies:read")` in a route signature."""
     return Annotated[Actor, Depends(require(permission))]
 
@@ -153,6 +153,6 @@ def require_read(permission: str) -> Any:
     return read_access
 
 
-def ReadPermitted(permission: str) -> Any:  # noqa: N802 - reads as a type in signatures
+def ReadPermitted(permission: str) -> Any:  # reads as a type in signatures
     """`read: ReadPermitted("persons:read")`, then `async with read as access:` in the route."""
     return Annotated[PermittedRead, Depends(require_read(permission))]

@@ -43,6 +43,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "persons:read": frozenset({Role.admin, Role.officer, Role.partner, Role.auditor}),
     "persons:write": STAFF,
     "persons:history": frozenset({Role.admin, Role.officer, Role.auditor}),
+    # Exports and imports, and asking for and approving their requests (never one's own: app/bulk).
     "persons:bulk": STAFF,
     "censuses:read": frozenset({Role.admin, Role.officer, Role.auditor}),
     "censuses:write": STAFF,

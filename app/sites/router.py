@@ -26,7 +26,7 @@ async def list_sites(
 ) -> Page[SiteRead]:
     """List sites."""
     items, cursor = await service.list_sites(session, page, status=status, updated_since=updated_since)
-    return Page(items=[SiteRead.model_validate(s) for s in items], next_cursor=cursor)
+    return Page.of(items, cursor, SiteRead)
 
 
 @router.post("", status_code=201, response_model=SiteRead)
@@ -35,7 +35,9 @@ async def create_site(
 ) -> Response:
     """Register a site."""
     site = await service.create(session, actor, body)
-    return await idem.created(SiteRead.model_validate(site), f"/api/v1/sites/{site.id}", site.version)
+    return await idem.created(
+        SiteRead.model_validate(site), "get_site", site_id=site.id, version=site.version
+    )
 
 
 @router.get("/{site_id}", response_model=SiteRead)

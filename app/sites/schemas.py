@@ -2,12 +2,12 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
 from app.regions.schemas import RegionCode
-from app.schemas import LINE, Name, RequestBody, ResponseBody, ShortText, Text
+from app.schemas import LINE, Name, PatchBody, RequestBody, ResponseBody, ShortText, Text
 
 SiteStatus = Literal["active", "closing", "closed"]
 SiteCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$"), LINE]
@@ -18,7 +18,7 @@ class _Dates(RequestBody):
     closed_on: date | None = None
 
     @model_validator(mode="after")
-    def _closed_after_announced(self):  # noqa: ANN202
+    def _closed_after_announced(self) -> Self:
         if self.closure_announced_on and self.closed_on and self.closed_on < self.closure_announced_on:
             raise ValueError("closed_on is before closure_announced_on")
         return self
@@ -33,11 +33,11 @@ class SiteCreate(_Dates):
     notes: Annotated[Text, StringConstraints(max_length=10_000)] | None = None
 
 
-class SiteUpdate(_Dates):
-    name: Name | None = None
-    region_code: RegionCode | None = None
+class SiteUpdate(_Dates, PatchBody):
+    name: Name = None
+    region_code: RegionCode = None
     address: ShortText | None = None
-    status: SiteStatus | None = None
+    status: SiteStatus = None
     notes: Annotated[Text, StringConstraints(max_length=10_000)] | None = None
 
 

@@ -52,9 +52,6 @@ async def update(
     site = await get(session, site_id)
     check_version(expected, site.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "region_code", "status"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     if "region_code" in changes:
         await region_service.require_code(session, changes["region_code"], "region_code", level="regency")
     for field, value in changes.items():

@@ -31,7 +31,7 @@ async def list_users(
 ) -> Page[UserRead]:
     """List users."""
     items, cursor = await service.list_users(session, page, role=role, active=active, agency_id=agency_id)
-    return Page(items=[UserRead.model_validate(u) for u in items], next_cursor=cursor)
+    return Page.of(items, cursor, UserRead)
 
 
 @router.post("", status_code=201, response_model=UserRead)
@@ -40,7 +40,9 @@ async def create_user(
 ) -> Response:
     """Create a user."""
     user = await service.create(session, actor, body)
-    return await idem.created(UserRead.model_validate(user), f"/api/v1/users/{user.id}", user.version)
+    return await idem.created(
+        UserRead.model_validate(user), "get_user", user_id=user.id, version=user.version
+    )
 
 
 @router.get("/{user_id}", response_model=UserRead)
@@ -73,7 +75,7 @@ async def _display_name(session: SessionDep, actor: Actor) -> str:
         user = await session.get(User, actor.id)
         # An external provider's user (app/auth/oidc.py) has no local account: named as such.
         return user.full_name if user is not None else "External identity"
-    from app.clients import service as client_service  # noqa: PLC0415
+    from app.clients import service as client_service
 
     return (await client_service.get(session, actor.id)).name
 
@@ -91,7 +93,11 @@ async def read_me(session: SessionDep, actor: Permitted("me:read")) -> MeRead:
     )
 
 
-@me_router.post("/password", status_code=204)
+@me_router.post(
+    "/password",
+    status_code=204,
+    responses={429: {"description": "Wrong current passwords are throttled like sign-ins (Retry-After)."}},
+)
 async def change_password(body: PasswordChange, session: SessionDep, actor: Permitted("me:read")) -> None:
     """Change your own password; all your tokens are revoked, so sign in again."""
     if actor.kind != "user":

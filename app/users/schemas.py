@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.schemas import LINE, Name, RequestBody, ResponseBody
+from app.schemas import LINE, Name, PatchBody, RequestBody, ResponseBody
 from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.security.policy import Role
 
@@ -28,12 +28,12 @@ class UserCreate(RequestBody):
     active: bool = True
 
 
-class UserUpdate(RequestBody):
-    full_name: Name | None = None
+class UserUpdate(PatchBody):
+    full_name: Name = None
     password: Password | None = Field(default=None, description="Setting it revokes the user's tokens.")
-    role: Role | None = None
+    role: Role = None
     agency_id: uuid.UUID | None = None
-    active: bool | None = Field(default=None, description="Deactivating revokes the user's tokens.")
+    active: bool = Field(default=None, description="Deactivating revokes the user's tokens.")
 
 
 class UserRead(ResponseBody):

@@ -77,9 +77,6 @@ async def update(
     user = await get(session, user_id)
     check_version(expected, user.version)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
-    for field in ("full_name", "role", "active"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     role = Role(changes.get("role", user.role))
     if "role" in changes or "agency_id" in changes:
         # Only a new role or agency is checked: users of a since-deactivated agency stay editable.

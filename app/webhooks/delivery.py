@@ -72,7 +72,7 @@ async def send(
             code, error = await _post(http, url, secret, message_id, body, allow_private=allow_private)
     except TimeoutError:
         code, error = None, "Timeout"
-    except Exception as exc:  # noqa: BLE001 - one receiver's failure must not end the batch's round
+    except Exception as exc:  # one receiver's failure must not end the batch's round
         code, error = None, type(exc).__name__
     elapsed = int((time.monotonic() - started) * 1000)
     return Outcome(code, elapsed, error[:MAX_ERROR_CHARS] if error else None)

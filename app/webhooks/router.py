@@ -72,7 +72,7 @@ async def list_webhooks(
 ) -> Page[WebhookRead]:
     """List webhook subscriptions (partners: their agency's)."""
     items, cursor = await service.list_webhooks(session, actor, page, agency_id=agency_id, active=active)
-    return Page(items=[WebhookRead.model_validate(s) for s in items], next_cursor=cursor)
+    return Page.of(items, cursor, WebhookRead)
 
 
 @router.post("", status_code=201, response_model=WebhookWithSecret)
@@ -86,7 +86,10 @@ async def create_webhook(
     """Subscribe a URL to events; the response carries the signing `secret`, shown this once."""
     subscription, secret = await service.create(session, actor, body, _settings(request))
     return await idem.created(
-        _with_secret(subscription, secret), f"/api/v1/webhooks/{subscription.id}", subscription.version
+        _with_secret(subscription, secret),
+        "get_webhook",
+        webhook_id=subscription.id,
+        version=subscription.version,
     )
 
 
@@ -144,7 +147,7 @@ async def list_deliveries(
 ) -> Page[DeliveryRead]:
     """The delivery log: each event sent (or to be sent) to this subscription, oldest first."""
     items, cursor = await service.list_deliveries(session, actor, webhook_id, page, status=status)
-    return Page(items=[_delivery(d) for d in items], next_cursor=cursor)
+    return Page.of(items, cursor, _delivery)
 
 
 @router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryDetail)

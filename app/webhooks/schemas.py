@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.schemas import LINE, RequestBody, ResponseBody, ShortText
+from app.schemas import LINE, PatchBody, RequestBody, ResponseBody, ShortText
 
 EventType = Literal[
     "person.status_changed",
@@ -52,11 +52,11 @@ class WebhookCreate(RequestBody):
     )
 
 
-class WebhookUpdate(RequestBody):
-    url: Url | None = None
-    event_types: EventTypes | None = None
+class WebhookUpdate(PatchBody):
+    url: Url = None
+    event_types: EventTypes = None
     description: ShortText | None = None
-    active: bool | None = None
+    active: bool = None
 
 
 class WebhookRead(ResponseBody):

@@ -27,6 +27,7 @@ from app.conventions import check_version
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.ids import uuid7
+from app.lookups import get_child_or_404
 from app.pagination import PageParams, paginate_rows
 from app.security import crypto
 from app.security.policy import Role
@@ -153,9 +154,6 @@ async def update(
     subscription = await get(session, actor, webhook_id)
     check_version(expected, subscription.version)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("url", "event_types", "active"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput([(("body", field), "may not be null")])
     if "event_types" in changes:
         _check_events(subscription.agency_id, changes["event_types"])
     if "url" in changes and changes["url"] != subscription.url:
@@ -236,14 +234,15 @@ async def get_delivery(
     session: AsyncSession, actor: Actor, webhook_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> tuple[WebhookDelivery, Sequence[WebhookAttempt]]:
     """One delivery of a subscription `actor` may manage, with every attempt."""
-    await get(session, actor, webhook_id)
-    delivery = await session.scalar(
-        select(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.subscription_id == webhook_id
-        )
+    _, delivery = await get_child_or_404(
+        session,
+        get(session, actor, webhook_id),
+        WebhookDelivery,
+        delivery_id,
+        parent_key=WebhookDelivery.subscription_id,
+        not_found=DeliveryNotFound,
+        resource_type="webhook_delivery",
     )
-    if delivery is None:
-        raise DeliveryNotFound(resource_type="webhook_delivery", resource_id=delivery_id)
     attempts = await session.scalars(
         select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id).order_by(WebhookAttempt.id)
     )

@@ -241,7 +241,7 @@ async def run(sessionmaker: Sessionmaker, settings: Settings, stop: asyncio.Even
             await sealer.tick()
             try:
                 done = await run_once(sessionmaker, settings, http)
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive an outage
+            except Exception as exc:  # the loop must outlive an outage
                 log.warning("webhook round failed", extra={"error": type(exc).__name__})
                 done = 0
             if done < settings.webhook_batch_size:

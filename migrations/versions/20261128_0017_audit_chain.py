@@ -53,8 +53,8 @@ SQLITE_EVENT_GUARDS = [
 
 def _hash_existing_events() -> None:
     """The row hash of every event written before this revision (the one UPDATE the trail allows)."""
-    from app.audit.chain import HASHED, row_hash  # noqa: PLC0415 - the settings' key, at run time
-    from app.audit.models import AuditEvent  # noqa: PLC0415
+    from app.audit.chain import HASHED, row_hash  # the settings' key, at run time
+    from app.audit.models import AuditEvent
 
     bind = op.get_bind()
     table = AuditEvent.__table__

@@ -12,12 +12,12 @@ from tests.factories import make_user
 AGENCIES = "/api/v1/agencies"
 
 
-async def _create(client, headers, **fields: Any):  # noqa: ANN001, ANN202
+async def _create(client, headers, **fields: Any):
     body = {"kind": "government", "region_code": "53.71"} | fields
     return await client.post(AGENCIES, json=body, headers=headers)
 
 
-async def _names(client, headers, **params: Any) -> set[str]:  # noqa: ANN001
+async def _names(client, headers, **params: Any) -> set[str]:
     response = await client.get(AGENCIES, params=params | {"limit": 200}, headers=headers)
     assert response.status_code == 200, response.text
     return {item["name"] for item in response.json()["items"]}

@@ -18,7 +18,7 @@ EVENTS = "/api/v1/audit-events"
 CLIENT_IP = "203.0.113.7"  # the test client's address (conftest)
 
 
-async def _events(client, callers, **filters: Any) -> list[dict[str, Any]]:  # noqa: ANN001
+async def _events(client, callers, **filters: Any) -> list[dict[str, Any]]:
     response = await client.get(EVENTS, params=filters | {"limit": 200}, headers=callers.auditor.headers)
     assert response.status_code == 200, response.text
     return response.json()["items"]

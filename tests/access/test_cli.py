@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REINTEGRASI_DATABASE_URL": database_url}
-    return subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+    return subprocess.run(  # our own interpreter and module, fixed arguments
         [sys.executable, "-m", "app", *args],
         cwd=ROOT,
         env=env,
@@ -31,12 +31,12 @@ def _run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def cli(app, *args: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
+async def cli(app, *args: str) -> subprocess.CompletedProcess[str]:
     """Run a command against the test's database without blocking the event loop."""
     return await asyncio.to_thread(_run_cli, app.state.settings.database_url, *args)
 
 
-async def _regions(session) -> dict[str, str]:  # noqa: ANN001
+async def _regions(session) -> dict[str, str]:
     rows = (await session.execute(select(Region.code, Region.name))).all()
     await session.commit()
     return dict(rows)
@@ -95,7 +95,7 @@ async def test_users_enrolment_code_prints_a_code_that_starts_an_enrolment(app, 
     assert "error: no user" in unknown.stderr
 
 
-def _skip_on_shared_reference_data(app) -> None:  # noqa: ANN001
+def _skip_on_shared_reference_data(app) -> None:
     if not app.state.settings.is_sqlite:
         pytest.skip(
             "regions are reference data kept between PostgreSQL tests; each SQLite test has its own copy"

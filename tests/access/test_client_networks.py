@@ -12,13 +12,13 @@ ELSEWHERE = "203.0.113.9"
 
 
 @asynccontextmanager
-async def from_address(app, address: str) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def from_address(app, address: str) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=(address, 41000))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
 
 
-async def _bound_client(client, callers, networks: list[str] | None) -> dict:  # noqa: ANN001
+async def _bound_client(client, callers, networks: list[str] | None) -> dict:
     body = {"name": "Sistem Mitra Terikat", "role": "partner", "agency_id": str(callers.agency_a.id)}
     created = await client.post(
         "/api/v1/api-clients", json=body | {"allowed_networks": networks}, headers=callers.admin.headers

@@ -19,7 +19,7 @@ KID = f"uji-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
-def provider(httpserver, monkeypatch):  # noqa: ANN001, ANN201
+def provider(httpserver, monkeypatch):
     """A provider's JWKS served by the test, and the app configured to trust it."""
     jwk = RSAAlgorithm.to_jwk(PROVIDER_KEY.public_key(), as_dict=True) | {"kid": KID, "use": "sig"}
     httpserver.expect_request("/jwks").respond_with_json({"keys": [jwk]})
@@ -30,7 +30,7 @@ def provider(httpserver, monkeypatch):  # noqa: ANN001, ANN201
     return httpserver
 
 
-def token(key=PROVIDER_KEY, **claims) -> str:  # noqa: ANN001, ANN003
+def token(key=PROVIDER_KEY, **claims) -> str:
     now = int(time.time())
     body = {
         "iss": ISSUER,

@@ -40,7 +40,7 @@ def _count(response: httpx.Response) -> httpx.Response:
 
 
 @asynccontextmanager
-async def from_address(app, address: str) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def from_address(app, address: str) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=(address, 41000))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
@@ -203,7 +203,7 @@ async def test_hashing_is_bounded_per_address(app, client, session, monkeypatch)
 
 async def _patch_agency(
     http: httpx.AsyncClient, token: str, agency_id: uuid.UUID, **fields
-) -> httpx.Response:  # noqa: ANN003
+) -> httpx.Response:
     current = await http.get(f"/api/v1/agencies/{agency_id}", headers=bearer(token))
     assert current.status_code == 200, current.text
     return await http.patch(

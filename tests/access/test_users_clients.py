@@ -22,7 +22,7 @@ def _new_user(**fields: object) -> dict[str, object]:
     return body | fields
 
 
-async def _user_count(session) -> int:  # noqa: ANN001
+async def _user_count(session) -> int:
     count = await session.scalar(select(func.count()).select_from(User))
     await session.commit()
     return count

@@ -134,7 +134,7 @@ def next_code(totp: pyotp.TOTP, steps: int = 1) -> str:
     return totp.at(clock.now(), counter_offset=steps)
 
 
-async def actions(session, resource_id: object) -> list[str]:  # noqa: ANN001
+async def actions(session, resource_id: object) -> list[str]:
     rows = await session.scalars(
         select(AuditEvent.action).where(AuditEvent.resource_id == str(resource_id)).order_by(AuditEvent.id)
     )

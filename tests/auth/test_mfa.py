@@ -15,7 +15,7 @@ ENROLMENT = "/api/v1/auth/mfa/enrolment"
 pytestmark = pytest.mark.usefixtures("mfa_required")
 
 
-async def _grant(http, username: str, otp: str | None = None):  # noqa: ANN001, ANN202
+async def _grant(http, username: str, otp: str | None = None):
     data = {"grant_type": "password", "username": username, "password": PASSWORD}
     return await http.post("/api/v1/auth/token", data=data | ({"otp": otp} if otp else {}))
 
@@ -53,12 +53,12 @@ async def test_a_voluntary_factor_is_asked_for_even_when_not_required(client, se
     assert (await _grant(client, viewer.username, next_code(totp))).status_code == 200
 
 
-async def _start(http, user, code: str | None, password: str = PASSWORD):  # noqa: ANN001, ANN202
+async def _start(http, user, code: str | None, password: str = PASSWORD):
     body = {"username": user.username, "password": password}
     return await http.post(ENROLMENT, json=body | ({"enrolment_code": code} if code is not None else {}))
 
 
-async def _confirm(http, user, code: str, password: str = PASSWORD):  # noqa: ANN001, ANN202
+async def _confirm(http, user, code: str, password: str = PASSWORD):
     body = {"username": user.username, "password": password, "code": code}
     return await http.post(f"{ENROLMENT}/confirm", json=body)
 

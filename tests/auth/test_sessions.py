@@ -16,7 +16,7 @@ from tests.auth import actions, browser_sign_in, refresh
 pytestmark = pytest.mark.usefixtures("frontend")
 
 
-async def _me(http, token: str) -> int:  # noqa: ANN001
+async def _me(http, token: str) -> int:
     return (await http.get("/api/v1/me", headers=bearer(token))).status_code
 
 

@@ -129,7 +129,7 @@ async def test_the_token_is_in_no_log_line_and_no_audit_event(client, session, c
     assert events and not [e for e in events if token in repr(e.__dict__)]
 
 
-async def _patch(client, caller, url: str, fields: dict) -> None:  # noqa: ANN001
+async def _patch(client, caller, url: str, fields: dict) -> None:
     current = await client.get(url, headers=caller.headers)
     changed = await client.patch(
         url, json=fields, headers={**caller.headers, "If-Match": current.headers["etag"]}

@@ -36,7 +36,7 @@ def document() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def generated(document, tmp_path_factory) -> Generated:  # noqa: ANN001
+def generated(document, tmp_path_factory) -> Generated:
     """The client, generated the way the README says (its default post-hooks format it with ruff)."""
     work = tmp_path_factory.mktemp("client")
     (work / "openapi.json").write_text(json.dumps(document))

@@ -109,6 +109,18 @@ def test_enums_are_named_components_never_repeated_inline(document):
     assert schemas["PersonRead"]["properties"]["status"]["$ref"] == COMPONENTS + "PersonStatus"
 
 
+def test_the_person_views_are_a_discriminated_union(document):
+    mapping = {"staff": COMPONENTS + "PersonRead", "partner": COMPONENTS + "PartnerPersonRead"}
+    one = document["paths"]["/api/v1/persons/{person_id}"]["get"]["responses"]["200"]
+    page = _component(document, "PersonPage")["properties"]["items"]["items"]
+    for union in (one["content"]["application/json"]["schema"], page):
+        assert union["discriminator"] == {"propertyName": "view", "mapping": mapping}
+        assert sorted(v["$ref"] for v in union["oneOf"]) == sorted(mapping.values())
+    for view, ref in mapping.items():
+        schema = _component(document, ref)
+        assert schema["properties"]["view"]["const"] == view and "view" in schema["required"]
+
+
 def test_no_path_parameter_is_nullable(document):
     nullable = [
         (method, path, p["name"])
@@ -166,7 +178,7 @@ def test_the_conventions_headers_are_declared(document):
     assert "Retry-After" in paths["/api/v1/auth/token"]["post"]["responses"]["429"]["headers"]
 
 
-def _matrix_statuses(operation) -> set[str]:  # noqa: ANN001
+def _matrix_statuses(operation) -> set[str]:
     """The outcomes tests/access/test_role_matrix.py expects of an operation, over every role."""
     outcomes = {"401"} | {"2xx" if allowed(role, operation.permission) else "403" for role in Role}
     if operation.if_match:

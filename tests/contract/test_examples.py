@@ -112,11 +112,11 @@ class Story:
         return response
 
 
-def _documentation_host(monkeypatch) -> None:  # noqa: ANN001
+def _documentation_host(monkeypatch) -> None:
     """`partner.example` (RFC 2606) resolves to a documentation address (RFC 5737), as if real."""
     real = socket.getaddrinfo
 
-    def getaddrinfo(host, port, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def getaddrinfo(host, port, *args, **kwargs):
         if host == "partner.example":
             return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.10", port))]
         return real(host, port, *args, **kwargs)
@@ -188,6 +188,7 @@ async def test_every_request_body_example_is_accepted(app, client, callers, monk
     story.ids["imported_person"] = report.json()["persons"][0]["id"]
     await story.send("POST", "/persons/search")
     await story.send("POST", "/export-requests", headers=PURPOSE)
+    await story.send("POST", "/import-requests", headers=PURPOSE)
     await story.send("PATCH", "/persons/{person_id}", person)
     await story.send("POST", "/persons/{person_id}/status-changes", person)
     await story.send("POST", "/persons/{person_id}/status-changes", {"person_id": "imported_person"})

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.contract.conftest import CONFIG, PACKAGE, ROOT
+from tests.persons.test_plain_json import _ALL_NONE as STAFF_VIEW
+from tests.persons.test_plain_json import _PARTNER as PARTNER_VIEW
 
 WARNING = re.compile(r"^WARNING parsing (\w+) (\S+) within [\w-]+\.", re.M)
 RETURNS = re.compile(r"def _parse_response\(.*?\) -> (.+?):\n", re.S)
@@ -105,6 +108,19 @@ async def test_the_generated_client_parses_answers_and_problems(client_package, 
             created.parsed.id, client=generated, body=models.AgencyUpdate(acronym="LK"), if_match='"7"'
         )
         assert isinstance(stale, models.Problem) and stale.status == 412
+
+
+def test_a_page_of_person_views_parses_each_by_its_view(client_package):
+    """The generated union tells the staff and partner views apart by their `view` constant."""
+    models = importlib.import_module(f"{PACKAGE}.models")
+    staff, partner = (m.model_dump(mode="json") for m in (STAFF_VIEW, PARTNER_VIEW))
+    page = models.PersonPage.from_dict({"items": [staff, partner, staff], "next_cursor": None})
+    assert [type(p) for p in page.items] == [models.PersonRead, models.PartnerPersonRead, models.PersonRead]
+    assert [p.view for p in page.items] == ["staff", "partner", "staff"]
+    assert [item["view"] for item in page.to_dict()["items"]] == ["staff", "partner", "staff"]
+    # A staff body named a partner view is not taken for a staff view.
+    with pytest.raises(ValueError, match="view"):
+        models.PersonRead.from_dict(staff | {"view": "partner"})
 
 
 def test_the_readme_generates_with_the_tested_config_and_its_example_imports(client_package):

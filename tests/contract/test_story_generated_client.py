@@ -419,7 +419,7 @@ async def _case_and_batch(
             200,
             models.PersonRead,
         )
-        assert changed.parsed.status == models.PersonStatus.VERIFIED
+        assert changed.parsed.status == models.PersonStatus.VERIFIED and changed.parsed.view == "staff"
     batch = scenario.BATCH
     body = models.RepatriationCreate(
         coordination_id=case.id,
@@ -467,7 +467,8 @@ async def _case_and_batch(
     assert done.parsed.received_by_agency_id == ids["dinsos_kab"]
     for person_id in members:
         person = await _op("persons.get_person").asyncio_detailed(person_id, client=api)
-        assert person.status_code == 200 and person.parsed.status == models.PersonStatus.HANDED_OVER
+        assert person.status_code == 200 and isinstance(person.parsed, models.PersonRead)
+        assert person.parsed.status == models.PersonStatus.HANDED_OVER
 
 
 async def _pem(
@@ -586,7 +587,7 @@ async def _partner_view(
         assert len(seen) == 20 and page.parsed.next_cursor is None
         staff_ids = set(referred)
         for person in seen:
-            assert isinstance(person, models.PartnerPersonRead), type(person)
+            assert isinstance(person, models.PartnerPersonRead) and person.view == "partner", type(person)
             assert person.referral.agency_id == ngo
             assert person.id not in staff_ids  # the agency's own pseudonymous ids
             assert not hasattr(person, "registration_number") and not hasattr(person, "birth_date")

@@ -125,7 +125,7 @@ def test_the_generator_warns_of_nothing(typescript_project):
     assert not re.search(r"warn|error|⚠", output, re.I), output
 
 
-async def _problems(client, callers) -> dict[str, dict[str, Any]]:  # noqa: ANN001
+async def _problems(client, callers) -> dict[str, dict[str, Any]]:
     """A 428, a 412 and a 422, as the app answers them."""
     headers = callers.admin.headers
     agency = {"name": "Lembaga TS", "kind": "ngo", "region_code": "53.71"}

@@ -190,7 +190,7 @@ async def test_pem_fund_needs_a_current_eligible_determination(client, callers, 
 
     asked = []
 
-    async def eligible(session, person_id, program_id):  # noqa: ANN001, ANN202
+    async def eligible(session, person_id, program_id):
         asked.append((person_id, program_id))
         return True
 
@@ -199,7 +199,7 @@ async def test_pem_fund_needs_a_current_eligible_determination(client, callers, 
     assert created.status_code == 201, created.text
     assert asked == [(uuid.UUID(person["id"]), program.id)]
 
-    async def revoked(session, person_id, program_id):  # noqa: ANN001, ANN202
+    async def revoked(session, person_id, program_id):
         return False
 
     monkeypatch.setattr(eligibility_service, "has_current_eligible_determination", revoked)

@@ -43,7 +43,7 @@ STATUSES_IN_README = {
 }
 
 
-async def _load(app) -> DemoReport:  # noqa: ANN001
+async def _load(app) -> DemoReport:
     """The loader the CLI runs, in a transaction of its own, against the test's database."""
     async with app.state.sessionmaker() as session, session.begin():
         return await load(session)
@@ -225,7 +225,7 @@ async def test_the_partner_client_of_the_ngo_sees_only_referred_persons(app, cli
     assert str(report.rakor_id) in {m["id"] for m in meetings}
 
 
-async def _table_counts(session) -> dict[str, int]:  # noqa: ANN001
+async def _table_counts(session) -> dict[str, int]:
     counts = {
         model.__name__: await session.scalar(select(func.count()).select_from(model))
         for model in (Person, PersonChange, AuditEvent, Agency, Meeting, ApiClient)
@@ -275,7 +275,7 @@ def test_the_scenario_is_deterministic_and_matches_the_article():
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own interpreter, make and module, fixed arguments
+    return subprocess.run(  # our own interpreter, make and module, fixed arguments
         args, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=300, check=False
     )
 

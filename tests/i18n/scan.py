@@ -170,18 +170,18 @@ class _Scanner(ast.NodeVisitor):
         else:  # computed at run time: the scan cannot read it (see test_messages_complete)
             self.dynamic.append((ast.unparse(node), node.lineno))
 
-    def visit_Module(self, node: ast.Module) -> None:  # noqa: N802
+    def visit_Module(self, node: ast.Module) -> None:
         self.assigned = [_assignments(node.body)]
         self.generic_visit(node)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:  # noqa: N802
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.assigned.append(_assignments(ast.walk(node)))
         self.generic_visit(node)
         self.assigned.pop()
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815
+    visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:  # noqa: N802
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
         is_error = node.name in self.classes
         if is_error:
             for stmt in node.body:
@@ -206,12 +206,12 @@ class _Scanner(ast.NodeVisitor):
         parent = self.classes[self.class_names[-1]].__mro__[1]
         return issubclass(parent, self.classes["InvalidInput"])
 
-    def visit_Tuple(self, node: ast.Tuple) -> None:  # noqa: N802
+    def visit_Tuple(self, node: ast.Tuple) -> None:
         if len(node.elts) == 2 and _is_loc(node.elts[0]):
             self.add(node.elts[1])
         self.generic_visit(node)
 
-    def visit_Call(self, node: ast.Call) -> None:  # noqa: N802
+    def visit_Call(self, node: ast.Call) -> None:
         name = _name(node.func)
         kwargs = {k.arg: k.value for k in node.keywords}
         is_super_init = (

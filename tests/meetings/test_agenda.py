@@ -5,7 +5,7 @@ import pytest
 from tests.meetings import MEETINGS, add_action_item, assert_problem, locs, make_world, patch
 
 
-async def _add(client, headers, meeting_id, **body):  # noqa: ANN001, ANN003, ANN202
+async def _add(client, headers, meeting_id, **body):
     response = await client.post(f"{MEETINGS}/{meeting_id}/agenda-items", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()

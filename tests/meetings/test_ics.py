@@ -8,7 +8,7 @@ from icalendar import Calendar
 from tests.meetings import MEETINGS, assert_problem, create_meeting, make_world, patch
 
 
-def parse(response) -> Calendar:  # noqa: ANN001
+def parse(response) -> Calendar:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     return Calendar.from_ical(response.content)

@@ -9,7 +9,7 @@ from tests.meetings import MEETINGS, assert_problem, create_meeting, instant, lo
 
 
 @pytest.fixture
-async def organizer(session):  # noqa: ANN001
+async def organizer(session):
     agency = await make_agency(session, "Dinas Sosial Uji", kind="government")
     await session.commit()
     return agency

@@ -21,13 +21,13 @@ LATENCY_COUNT = "reintegrasi_http_request_duration_seconds_count"
 
 
 @pytest.fixture
-def metrics_on(app):  # noqa: ANN001
+def metrics_on(app):
     """The test's app with a metrics token (the app fixture resets settings for the next test)."""
     app.state.settings = app.state.settings.model_copy(update={"metrics_token": TOKEN})
     return app
 
 
-async def scrape(client) -> str:  # noqa: ANN001
+async def scrape(client) -> str:
     response = await client.get("/metrics", headers=AUTH)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -170,10 +170,10 @@ async def test_webhook_backlog_comes_from_the_webhooks_domain(metrics_on, client
 
 
 async def test_webhook_backlog_is_reported_and_nan_when_it_cannot_be_read(metrics_on, client, monkeypatch):
-    async def seven(session) -> int:  # noqa: ANN001
+    async def seven(session) -> int:
         return 7
 
-    async def unreachable(session) -> int:  # noqa: ANN001
+    async def unreachable(session) -> int:
         raise ConnectionError("database down")
 
     monkeypatch.setattr(webhook_service, "pending_count", seven)

@@ -7,6 +7,7 @@ import pytest
 
 from app.bulk import volume
 from app.config import get_settings
+from tests.declared import undeclared
 from tests.persons.helpers import NIK_MAN_ALOR, NIK_WOMAN_KUPANG, make_person, make_site
 from tests.persons.support import PERSONS, audit_events
 from tests.webhooks import deliveries, subscribe
@@ -15,7 +16,7 @@ EXPORTS = "/api/v1/export-requests"
 PURPOSE = {"X-Purpose": "legal_obligation"}
 
 
-async def _read(client, caller, person: dict) -> int:  # noqa: ANN001
+async def _read(client, caller, person: dict) -> int:
     return (await client.get(f"{PERSONS}/{person['id']}", headers=caller.headers)).status_code
 
 
@@ -24,7 +25,7 @@ def _niks(text: str) -> set[str]:
 
 
 @pytest.fixture
-async def two_persons(client, callers):  # noqa: ANN001, ANN201
+async def two_persons(client, callers):
     site = await make_site(client, callers)
     for nik in (NIK_WOMAN_KUPANG, NIK_MAN_ALOR):
         await make_person(client, callers, site["id"], nik=nik)
@@ -159,6 +160,33 @@ async def test_by_setting_an_account_over_the_bound_is_paused(client, session, c
     assert (
         await client.get(f"{PERSONS}/{people[0]['id']}", headers=callers.admin.headers)
     ).status_code == 200
+
+
+async def test_every_counted_read_once_paused_answers_a_declared_429(client, callers, monkeypatch):
+    """Each route whose read counts declares the 429 it then answers (the document's PAUSED_RESPONSES)."""
+    monkeypatch.setattr(get_settings(), "read_volume_hourly_limit", 0)
+    monkeypatch.setattr(get_settings(), "read_volume_pause", True)
+    officer, admin = callers.officer, callers.admin
+    site = await make_site(client, callers)
+    person = await make_person(client, callers, site["id"])
+    asked = await client.post(EXPORTS, json={"site_id": site["id"]}, headers={**officer.headers, **PURPOSE})
+    approved = await client.post(f"{EXPORTS}/{asked.json()['id']}/approval", headers=admin.headers)
+    assert approved.status_code == 200, approved.text
+    one = f"{PERSONS}/{person['id']}"
+    reads = [
+        ("GET", PERSONS, {}),
+        ("POST", f"{PERSONS}/search", {"json": {}}),
+        ("GET", f"{PERSONS}/export.csv", {}),
+        ("GET", one, {}),
+        ("GET", f"{one}/history", {}),
+        ("GET", f"{one}/data-export", {}),
+        ("GET", f"{EXPORTS}/{asked.json()['id']}/download", {}),
+    ]
+    for method, url, body in reads:
+        response = await client.request(method, url, headers=officer.headers, **body)
+        assert response.status_code == 429, (method, url, response.status_code, response.text[:200])
+        assert response.json()["type"].endswith("reads-paused") and response.headers["retry-after"]
+        assert undeclared(method, url, 429) is None, (method, url)
 
 
 async def test_reads_are_counted_in_batches_and_the_crossing_read_is_written_at_once(

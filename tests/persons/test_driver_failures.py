@@ -17,7 +17,7 @@ from tests.persons.support import PERSONS, assert_problem
 FAILURES = 25
 
 
-def _postgres_only(backend) -> None:  # noqa: ANN001
+def _postgres_only(backend) -> None:
     if backend.name != "postgresql":
         pytest.skip("the driver connection is PostgreSQL's")
 
@@ -26,7 +26,7 @@ def _breaking(monkeypatch: pytest.MonkeyPatch, sql: str) -> None:
     """Make the next reads of one person run `sql` on their connection before the query."""
     read = DriverPersonReader.get
 
-    async def get(reader, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def get(reader, *args, **kwargs):
         await reader.connection.raw.execute(sql)
         return await read(reader, *args, **kwargs)
 
@@ -84,7 +84,7 @@ async def test_a_statement_timeout_through_the_session_is_503_too(backend, clien
     person = await make_person(client, callers, site["id"])
     history = service.history
 
-    async def slow_history(session, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def slow_history(session, *args, **kwargs):
         await session.execute(text("SET LOCAL statement_timeout = '20ms'"))
         await session.execute(text("SELECT pg_sleep(1)"))
         return await history(session, *args, **kwargs)

@@ -1,5 +1,6 @@
 """Bulk CSV import: all or nothing, every error reported by row and column, values never echoed."""
 
+import hashlib
 import uuid
 
 import httpx
@@ -124,6 +125,7 @@ async def test_dry_run_validates_and_writes_nothing(client, callers, session):
         "persons": [],
         "persons_truncated": False,
         "errors": [],
+        "file_sha256": hashlib.sha256(_csv(GOOD_ROWS)).hexdigest(),  # what an import request names
     }
     assert await person_count(session) == 0
     bad = await post_csv(client, callers, site["id"], _csv([*GOOD_ROWS, GOOD_ROWS[1]]), dry_run="true")
@@ -260,7 +262,7 @@ async def test_upload_over_the_configured_limit_is_413(client, small_upload_clie
     assert_problem(response, 413)
     assert response.headers["x-request-id"]
 
-    async def chunks():  # noqa: ANN202 - no Content-Length: the limit counts the bytes as they come
+    async def chunks():  # no Content-Length: the limit counts the bytes as they come
         for start in range(0, len(large), 512):
             yield large[start : start + 512]
 

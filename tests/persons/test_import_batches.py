@@ -150,7 +150,7 @@ async def test_a_nik_registered_while_the_import_runs_is_a_conflict(client, call
     site = await make_site(client, callers)
     await make_person(client, callers, site["id"], nik=NIKS[2], sex="female", birth_date="1995-04-12")
 
-    async def nobody(self, indexes):  # noqa: ANN001, ANN202 - as if the other person came just after
+    async def nobody(self, indexes):  # as if the other person came just after
         return []
 
     monkeypatch.setattr(imports._Import, "_registered", nobody)

@@ -1,6 +1,7 @@
 """CSV import and export, end to end."""
 
 import csv
+import hashlib
 import io
 
 from tests.persons.helpers import NIK_MAN_ALOR, NIK_WOMAN_KUPANG, make_site
@@ -25,6 +26,7 @@ async def test_import_then_export(client, callers):
         "persons": [],
         "persons_truncated": False,
         "errors": [],
+        "file_sha256": hashlib.sha256(GOOD.encode()).hexdigest(),  # what an import request names
     }
     done = await client.post(url, content=GOOD.encode(), headers=headers)
     assert done.json()["created"] == 2

@@ -14,7 +14,7 @@ IMPORT = f"{PERSONS}/import"
 PURPOSE = {"X-Purpose": "legal_obligation"}
 
 
-def _officer_with_purpose(callers) -> dict[str, str]:  # noqa: ANN001
+def _officer_with_purpose(callers) -> dict[str, str]:
     return {**callers.officer.headers, **PURPOSE}
 
 

@@ -110,6 +110,7 @@ def referrals(draw: st.DrawFn) -> ReferralRead:
 @st.composite
 def person_reads(draw: st.DrawFn) -> PersonRead:
     values: dict[str, Any] = {
+        "view": "staff",
         "id": draw(uuids),
         "registration_number": draw(texts),
         "site_id": draw(uuids),
@@ -151,6 +152,7 @@ def person_reads(draw: st.DrawFn) -> PersonRead:
 @st.composite
 def partner_reads(draw: st.DrawFn) -> PartnerPersonRead:
     return PartnerPersonRead(
+        view="partner",
         id=draw(uuids),
         site_id=draw(uuids),
         full_name=draw(_optional(texts)),
@@ -181,6 +183,7 @@ def _same_bytes(model: Any) -> None:
 NOW = datetime(2026, 5, 9, 7, 35, 25, 123456, tzinfo=UTC)
 _PG_ID = PgUUID(uuid.UUID(int=2**127 + 5).bytes)
 _ALL_NONE = PersonRead(
+    view="staff",
     id=_PG_ID,
     registration_number="KD-0001",
     site_id=uuid.UUID(int=1),
@@ -214,6 +217,7 @@ _ALL_NONE = PersonRead(
     warnings=[],
 )
 _PARTNER = PartnerPersonRead(
+    view="partner",
     id=PgUUID(str(uuid.UUID(int=7))),
     site_id=_PG_ID,
     full_name='Warga "Uji" \\ /\u2028\U0001f600',
@@ -261,6 +265,14 @@ def test_page_of_mixed_views_bytes(items: list[Any], next_cursor: str | None) ->
     _same_bytes(page)
     # Built as the list route builds it, the page keeps the views themselves (no copies).
     assert all(a is b for a, b in zip(page.items, items, strict=True))
+
+
+def test_each_view_is_read_back_as_itself_by_its_view() -> None:
+    """The union is discriminated by `view`: the JSON of each view validates as that view."""
+    body = plain_json({"items": [_PARTNER, _ALL_NONE], "next_cursor": None})
+    page = Page[AnyPersonRead].model_validate_json(body)
+    assert [type(item) for item in page.items] == [PartnerPersonRead, PersonRead]
+    assert page.items == [_PARTNER, _ALL_NONE]
 
 
 def test_asyncpg_uuid_is_a_uuid_subclass_orjson_does_not_take() -> None:

@@ -9,7 +9,7 @@ from tests.platform import AGENCIES, SITES, agency_body, assert_problem, error_l
 JSON = {"Content-Type": "application/json"}
 
 
-async def _refused(client, session, method: str, url: str, headers: dict, status: int = 422, **kwargs):  # noqa: ANN001, ANN201
+async def _refused(client, session, method: str, url: str, headers: dict, status: int = 422, **kwargs):
     """Send a bad request; assert the problem and that nothing was written. Returns the problem."""
     before = await snapshot(session)
     response = await client.request(method, url, headers=headers, **kwargs)
@@ -19,7 +19,7 @@ async def _refused(client, session, method: str, url: str, headers: dict, status
 
 
 @pytest.fixture
-async def agency(client, callers) -> str:  # noqa: ANN001
+async def agency(client, callers) -> str:
     """The URL of a new agency at version 1."""
     response = await client.post(AGENCIES, json=agency_body(), headers=callers.officer.headers)
     assert response.status_code == 201, response.text

@@ -8,14 +8,14 @@ from tests.platform import AGENCIES, SITES, agency_body, assert_problem, site_bo
 
 
 @pytest.fixture
-async def agency(client, callers) -> str:  # noqa: ANN001
+async def agency(client, callers) -> str:
     """The URL of a new agency at version 1."""
     response = await client.post(AGENCIES, json=agency_body(), headers=callers.officer.headers)
     assert response.status_code == 201, response.text
     return response.headers["location"]
 
 
-async def _read(client, url: str, headers: dict[str, str]) -> dict:  # noqa: ANN001
+async def _read(client, url: str, headers: dict[str, str]) -> dict:
     response = await client.get(url, headers=headers)
     assert response.status_code == 200
     return response.json() | {"etag": response.headers["etag"]}

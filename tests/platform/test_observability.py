@@ -44,7 +44,7 @@ class JsonCapture(logging.Handler):
 
 
 @pytest.fixture
-def logs(app) -> Iterator[JsonCapture]:  # noqa: ANN001 - after create_app, which resets the root handlers
+def logs(app) -> Iterator[JsonCapture]:  # after create_app, which resets the root handlers
     """Every log record of the test at DEBUG and up, as JSON lines."""
     handler = JsonCapture()
     root = logging.getLogger()

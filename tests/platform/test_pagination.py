@@ -11,20 +11,20 @@ from tests.factories import make_agency
 from tests.platform import AGENCIES, assert_problem, error_locs
 
 
-async def _add_agencies(session, n: int) -> None:  # noqa: ANN001
+async def _add_agencies(session, n: int) -> None:
     for i in range(n):
         await make_agency(session, f"Lembaga Uji Halaman {i:03d}")
     await session.commit()
 
 
-async def _all_ids(session) -> list[str]:  # noqa: ANN001
+async def _all_ids(session) -> list[str]:
     """Every agency id in keyset order (ids are UUIDs, compared as 128-bit numbers)."""
     ids = (await session.scalars(select(Agency.id))).all()
     await session.rollback()
     return [str(i) for i in sorted(ids)]
 
 
-async def _walk(client, headers, limit: int, **params) -> list[list[str]]:  # noqa: ANN001
+async def _walk(client, headers, limit: int, **params) -> list[list[str]]:
     """The ids of every page of the agency list, following next_cursor to the end."""
     pages: list[list[str]] = []
     cursor = None

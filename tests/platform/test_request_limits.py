@@ -66,7 +66,7 @@ async def test_streamed_body_over_1_mib_is_413(client, callers, session):
     before = await snapshot(session)
     content = _oversized_agency()
 
-    async def chunks():  # noqa: ANN202
+    async def chunks():
         for start in range(0, len(content), 64 * 1024):
             yield content[start : start + 64 * 1024]
 

@@ -119,7 +119,7 @@ async def _erase(client, callers: Callers, person_id: str) -> None:
     assert response.status_code == 200, response.text
 
 
-async def _every_row(app) -> str:  # noqa: ANN001
+async def _every_row(app) -> str:
     """Every row of every table, as text."""
     dump = []
     async with app.state.engine.connect() as conn:
@@ -169,7 +169,7 @@ def _pg_dump(url: str) -> str:
         pytest.fail("pg_dump is needed to search the PostgreSQL dump") if os.environ.get(
             "CI"
         ) else pytest.skip("pg_dump not installed")
-    done = subprocess.run([pg_dump, "--data-only", url], capture_output=True, check=True)  # noqa: S603
+    done = subprocess.run([pg_dump, "--data-only", url], capture_output=True, check=True)
     return done.stdout.decode()
 
 

@@ -21,10 +21,10 @@ from tests.persons.support import PERSONS, refer
 CASE_NOTE = "catatan kasus uji mutasi 4711"
 
 
-async def _schema(app) -> dict[str, list[str]]:  # noqa: ANN001
+async def _schema(app) -> dict[str, list[str]]:
     """Table -> column names of the database the app runs on (built by the migrations)."""
 
-    def read(conn) -> dict[str, list[str]]:  # noqa: ANN001
+    def read(conn) -> dict[str, list[str]]:
         found = inspect(conn)
         return {t: [c["name"] for c in found.get_columns(t)] for t in found.get_table_names()}
 
@@ -51,7 +51,7 @@ async def test_a_column_added_without_a_classification_is_refused(app, backend):
 
 
 @pytest.fixture
-async def case_note_column(app, monkeypatch):  # noqa: ANN001
+async def case_note_column(app, monkeypatch):
     """persons.case_note: in the database and the inventory only (free text, redacted, staff only)."""
     persons = Base.metadata.tables["persons"]
     metadata = sa.MetaData()

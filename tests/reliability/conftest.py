@@ -35,7 +35,7 @@ def owned_pg() -> Iterator[OwnedPostgres]:
 
 
 @pytest.fixture
-async def reliable_app(owned_pg):  # noqa: ANN001
+async def reliable_app(owned_pg):
     settings = Settings(
         database_url=owned_pg.app_url,
         db_pool_size=POOL_SIZE,
@@ -52,13 +52,13 @@ async def reliable_app(owned_pg):  # noqa: ANN001
 
 
 @pytest.fixture
-async def reliable_client(reliable_app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def reliable_client(reliable_app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=reliable_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as http:
         yield http
 
 
 @pytest.fixture
-async def reliable_callers(reliable_app):  # noqa: ANN001
+async def reliable_callers(reliable_app):
     async with reliable_app.state.sessionmaker() as session:
         return await make_callers(session)

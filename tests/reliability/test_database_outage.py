@@ -84,7 +84,7 @@ async def test_pool_exhaustion_is_a_fast_503(reliable_app, reliable_client, reli
 
     from app.db import get_session
 
-    async def slow(session=Depends(get_session, scope="function")):  # noqa: ANN001, B008
+    async def slow(session=Depends(get_session, scope="function")):
         await session.execute(text("SELECT pg_sleep(4)"))
         return {"slept": True}
 

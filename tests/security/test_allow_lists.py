@@ -103,17 +103,18 @@ ASSISTANCE = keys(
     "reference", "notes", *STAMPS,
 )  # fmt: skip
 REFERRAL = keys("agency_id", "reason", "referred_at")
+# `view` says which of the two a person read is (the document's discriminator): no personal data.
 PERSON = keys(
-    "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date", "birth_year", "nik",
-    "nik_region_code", "kk_number", "phone", "domicile_address", "origin_region_code",
+    "view", "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date",
+    "birth_year", "nik", "nik_region_code", "kk_number", "phone", "domicile_address", "origin_region_code",
     "domicile_region_code", "identity_document", "identity_verified", "identity_verified_at",
     "identity_verified_by", "legal_basis", "consent_at", "status", "status_changed_at", "restricted",
     "erased", "notes", *STAMPS, "warnings", referrals=REFERRAL,
 )  # fmt: skip
 PARTNER_PERSON = keys(
-    "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date", "birth_year", "nik",
-    "origin_region_code", "domicile_region_code", "identity_verified", "status", "status_changed_at",
-    "version", "updated_at", referral=REFERRAL,
+    "view", "id", "registration_number", "site_id", "full_name", "alias", "sex", "birth_date",
+    "birth_year", "nik", "origin_region_code", "domicile_region_code", "identity_verified", "status",
+    "status_changed_at", "version", "updated_at", referral=REFERRAL,
 )  # fmt: skip
 PERSON_CHANGE = keys(
     "id", "occurred_at", "kind", "field", "old_value", "new_value", "reason", "occurred_on",
@@ -181,7 +182,7 @@ def stray_keys(value: Any, spec: Any, where: str = "$") -> list[str]:
     return strays
 
 
-def walk(value: Any, where: str = "$"):  # noqa: ANN201 - a generator of (path, key, value)
+def walk(value: Any, where: str = "$"):  # a generator of (path, key, value)
     """Every (path, key, value) of a JSON document."""
     if isinstance(value, list):
         for i, item in enumerate(value):
@@ -466,7 +467,7 @@ def _attempts(w: dict[str, Any], callers: Callers) -> list[Attempt]:
     person = f"{API}/persons/{w['person']['id']}"
     as_partner = f"{API}/persons/{pseudonym(uuid.UUID(w['person']['id']), callers.agency_b.id)}"
     a, b = str(callers.agency_a.id), str(callers.agency_b.id)
-    P, S = "partner_b", "officer"  # noqa: N806 - short names keep the table readable
+    P, S = "partner_b", "officer"  # short names keep the table readable
     return [
         # Partner B's own participation: only response, attendance and representative.
         Attempt(P, "PATCH", own, {"agency_id": a}, 422, own),

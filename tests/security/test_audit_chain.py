@@ -32,10 +32,10 @@ SQLITE_TRIGGERS = [
 class Insider:
     """Writes to the audit tables as their owner, triggers off."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         self.engine = app.state.engine
 
-    async def __call__(self, *statements) -> None:  # noqa: ANN002
+    async def __call__(self, *statements) -> None:
         async with self.engine.begin() as conn:
             postgres = conn.dialect.name == "postgresql"
             for table in ("audit_events", "audit_seals"):
@@ -55,7 +55,7 @@ class Insider:
 
 
 @pytest.fixture
-def sealing(app):  # noqa: ANN001
+def sealing(app):
     """The app's settings, sealing at once in batches of 3."""
     settings = app.state.settings.model_copy(
         update={"audit_seal_delay_seconds": 0, "audit_seal_batch_size": 3}
@@ -64,23 +64,23 @@ def sealing(app):  # noqa: ANN001
     return settings
 
 
-async def _events(client, callers, count: int) -> None:  # noqa: ANN001
+async def _events(client, callers, count: int) -> None:
     for n in range(count):
         body = agency_body(f"Yayasan Rantai Uji {uuid.uuid4().hex[:6]} {n}")
         assert (await client.post(AGENCIES, json=body, headers=callers.officer.headers)).status_code == 201
 
 
-async def _ids(app) -> list[uuid.UUID]:  # noqa: ANN001
+async def _ids(app) -> list[uuid.UUID]:
     async with app.state.sessionmaker() as session:
         return list((await session.scalars(select(AuditEvent.id).order_by(AuditEvent.id))).all())
 
 
-async def _verify(app, anchors=()):  # noqa: ANN001, ANN202
+async def _verify(app, anchors=()):
     async with app.state.sessionmaker() as session:
         return await chain.verify(session, app.state.settings, anchors)
 
 
-async def _sealed_world(app, client, callers, sealing) -> list[uuid.UUID]:  # noqa: ANN001
+async def _sealed_world(app, client, callers, sealing) -> list[uuid.UUID]:
     """7 events in 3 seals (3, 3, 1), then 2 more events not yet sealed; the chain verifies."""
     await _events(client, callers, 7)
     await _fresh_millisecond()
@@ -92,7 +92,7 @@ async def _sealed_world(app, client, callers, sealing) -> list[uuid.UUID]:  # no
 
 
 async def _fresh_millisecond() -> None:
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
     await asyncio.sleep(0.005)  # the frontier is a millisecond's floor: the last event must be older
 
@@ -209,7 +209,7 @@ async def test_events_newer_than_the_delay_wait_for_the_next_round(app, client, 
 
 async def test_the_driver_path_hashes_its_rows_as_the_session_does(app, client, callers, session):
     # GET one person runs on asyncpg on PostgreSQL (app.persons.reader), on the session elsewhere.
-    from tests.persons.helpers import make_person, make_site  # noqa: PLC0415
+    from tests.persons.helpers import make_person, make_site
 
     site = await make_site(client, callers)
     person = await make_person(client, callers, site["id"])
@@ -256,7 +256,7 @@ def test_the_command_line_verifies_and_names_the_break(backend, tmp_path):
     env = {**os.environ, "REINTEGRASI_DATABASE_URL": url, "REINTEGRASI_AUDIT_SEAL_DELAY_SECONDS": "0"}
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603 - a fixed command line
+        return subprocess.run(  # a fixed command line
             [sys.executable, "-m", "app", "audit", *args],
             cwd=ROOT,
             env=env,
@@ -265,7 +265,7 @@ def test_the_command_line_verifies_and_names_the_break(backend, tmp_path):
             check=False,
         )
 
-    import sqlite3  # noqa: PLC0415
+    import sqlite3
 
     database = url.split("///", 1)[1]
     for n in range(3):
@@ -286,7 +286,7 @@ def test_the_command_line_verifies_and_names_the_break(backend, tmp_path):
     assert broken.returncode == 1 and "BROKEN: event_altered at seal 1" in broken.stderr, broken
 
 
-def _sqlite_value(value):  # noqa: ANN001, ANN202
+def _sqlite_value(value):
     """A column value as SQLAlchemy stores it in SQLite (UUIDs as hex, times as text)."""
     if isinstance(value, uuid.UUID):
         return value.hex
@@ -300,7 +300,7 @@ def _sqlite_value(value):  # noqa: ANN001, ANN202
 async def test_truncate_of_the_audit_tables_is_refused(app, backend):
     if backend.name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE (a DELETE, refused by the row triggers)")
-    from sqlalchemy.exc import DBAPIError  # noqa: PLC0415
+    from sqlalchemy.exc import DBAPIError
 
     for table in ("audit_events", "audit_seals"):
         with pytest.raises(DBAPIError, match="append-only"):

@@ -15,12 +15,12 @@ PEER = "203.0.113.7"  # the test client's address (conftest)
 FORGED = "198.51.100.77"
 
 
-def _trusting(app, *proxies: str) -> None:  # noqa: ANN001
+def _trusting(app, *proxies: str) -> None:
     networks = [ipaddress.ip_network(p) for p in proxies]
     app.state.settings = app.state.settings.model_copy(update={"trusted_proxies": networks})
 
 
-async def _created_event(session, response: httpx.Response) -> AuditEvent:  # noqa: ANN001
+async def _created_event(session, response: httpx.Response) -> AuditEvent:
     assert response.status_code == 201, response.text
     event = await session.scalar(select(AuditEvent).where(AuditEvent.resource_id == response.json()["id"]))
     assert event is not None

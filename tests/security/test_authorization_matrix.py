@@ -37,6 +37,7 @@ from app.db import Base
 from app.security.policy import PUBLIC_OPERATIONS, Role, allowed
 from tests.access.test_policy import _permissions
 from tests.coordination.helpers import ALOR, make_batch, verified_person
+from tests.declared import documented, undeclared
 from tests.eligibility.helpers import active_program
 from tests.factories import Callers, make_agency
 from tests.meetings import add_action_item, add_participant, create_meeting
@@ -236,7 +237,8 @@ async def test_every_operation_and_caller_against_the_policy_without_leaks(app, 
     unmapped: set[str] = set()
     mismatches: list[str] = []
     leaks: list[str] = []
-    requests = ghosts = probes = shown_to_staff = 0
+    not_declared: set[str] = set()  # answers the document does not name for their operation
+    requests = ghosts = probes = shown_to_staff = checked_statuses = 0
     before = None
     for name in ORDER:
         caller = getattr(callers, name, None)
@@ -256,6 +258,9 @@ async def test_every_operation_and_caller_against_the_policy_without_leaks(app, 
             response = await client.request(method, _fill(path, ids, unmapped), headers=headers, **body)
             requests += 1
             status = response.status_code
+            if documented(method, path):
+                checked_statuses += 1
+                not_declared.add(undeclared(method, path, status) or "")
             permitted = role is not None and all(allowed(role, p) for p in permissions)
             if (method, path) in PUBLIC_OPERATIONS:
                 wrong = status >= 500
@@ -282,6 +287,8 @@ async def test_every_operation_and_caller_against_the_policy_without_leaks(app, 
                 # B's object must be indistinguishable from one that does not exist.
                 ghost = await client.request(method, _fill(path, shared, set()), headers=headers, **body)
                 ghosts += 1
+                if documented(method, path):
+                    not_declared.add(undeclared(method, path, ghost.status_code) or "")
                 if ghost.status_code != status:
                     leaks.append(f"{method} {path}: {status} for B's object, {ghost.status_code} for none")
             if method == "GET" and private and status != (404 if permitted else 403):
@@ -294,9 +301,13 @@ async def test_every_operation_and_caller_against_the_policy_without_leaks(app, 
     print(
         f"\nrequests={requests + ghosts} leaks={len(leaks)} unmapped_params={sorted(unmapped)} "
         f"(matrix={requests} ghost_compares={ghosts} partner_a_gets_on_b={probes} "
-        f"mismatches={len(mismatches)} seconds={time.monotonic() - started:.1f})"
+        f"mismatches={len(mismatches)} statuses_checked={checked_statuses} "
+        f"undeclared={len(not_declared - {''})} seconds={time.monotonic() - started:.1f})"
     )
     assert requests == len(operations) * len(ORDER)
     assert probes > 20 and shown_to_staff > 10
     assert leaks == []
     assert mismatches == []
+    # Every answer of a documented operation is one its declared responses name.
+    assert checked_statuses > 0.95 * requests
+    assert sorted(not_declared - {""}) == []

@@ -44,7 +44,7 @@ def test_database_files_are_created_0600(tmp_path):
         os.umask(previous)
 
 
-def _settings(path, environment: str) -> Settings:  # noqa: ANN001
+def _settings(path, environment: str) -> Settings:
     # mfa_required: production's own requirement, met so that the file checks are what is tested.
     return Settings(database_url=f"sqlite+aiosqlite:///{path}", environment=environment, mfa_required=True)
 

@@ -51,7 +51,7 @@ async def _exercise(client, callers, site_id) -> None:
     ).status_code == 200
 
 
-def _database_bytes(app) -> bytes:  # noqa: ANN001
+def _database_bytes(app) -> bytes:
     url = app.state.settings.database_url
     if url.startswith("sqlite"):
         path = Path(url.split("///", 1)[1])

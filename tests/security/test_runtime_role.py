@@ -24,7 +24,7 @@ REFUSED = [
 
 
 @pytest.fixture
-async def runtime(app, backend):  # noqa: ANN001
+async def runtime(app, backend):
     """A runtime role of this run, granted as the README says; its database URL."""
     if backend.name != "postgresql":
         pytest.skip("roles are PostgreSQL's")
@@ -77,7 +77,7 @@ def test_role_names_are_checked():
 
 async def test_erasure_as_the_runtime_role_scrubs_through_the_owner(app, client, callers, runtime, backend):
     """VACUUM FULL needs the table's owner: the runtime role's app uses the maintenance URL for it."""
-    from tests.privacy.test_erasure import leaks, named_everywhere, table_files  # noqa: PLC0415
+    from tests.privacy.test_erasure import leaks, named_everywhere, table_files
 
     world = await named_everywhere(client, callers)
     owner_engine, owner_settings = app.state.engine, app.state.settings

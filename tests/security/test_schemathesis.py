@@ -44,7 +44,7 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory, backend):  # noqa: ANN001
+def fuzzed(tmp_path_factory, backend):
     if backend.name != "sqlite":
         pytest.skip("schemathesis runs on the embedded database (its ASGI transport opens a loop per call)")
     path = tmp_path_factory.mktemp("fuzz") / f"{uuid.uuid4().hex}.db"
@@ -64,7 +64,7 @@ def fuzzed(tmp_path_factory, backend):  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def api_schema(fuzzed):  # noqa: ANN001
+def api_schema(fuzzed):
     app, _ = fuzzed
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
@@ -78,7 +78,7 @@ FUZZ = settings(
 )
 
 
-def _fuzz_every_operation(schema, headers):  # noqa: ANN001
+def _fuzz_every_operation(schema, headers, checks=CHECKS):
     """Run the checks on every operation; return the failures as readable lines."""
     failures, operations = [], 0
     for result in schema.get_all_operations():
@@ -87,8 +87,8 @@ def _fuzz_every_operation(schema, headers):  # noqa: ANN001
 
         @FUZZ
         @given(case=operation.as_strategy())
-        def run(case):  # noqa: ANN001
-            case.call_and_validate(headers=headers, checks=CHECKS)
+        def run(case):
+            case.call_and_validate(headers=headers, checks=checks)
 
         try:
             run()
@@ -99,13 +99,13 @@ def _fuzz_every_operation(schema, headers):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", ["admin", "partner_a"])
-def test_every_operation_conforms(api_schema, fuzzed, role):  # noqa: ANN001
+def test_every_operation_conforms(api_schema, fuzzed, role):
     _, callers = fuzzed
     failures = _fuzz_every_operation(api_schema, getattr(callers, role).headers)
     assert not failures, "\n".join(failures)
 
 
-def test_the_harness_catches_a_broken_operation(fuzzed):  # noqa: ANN001
+def test_the_harness_catches_a_broken_operation(fuzzed):
     """A guard against a vacuous pass: an operation that fails its checks must be reported."""
     app, callers = fuzzed
     from fastapi import FastAPI
@@ -119,3 +119,20 @@ def test_the_harness_catches_a_broken_operation(fuzzed):  # noqa: ANN001
     schema = schemathesis.openapi.from_asgi("/openapi.json", broken)
     failures = _fuzz_every_operation(schema, callers.admin.headers)
     assert len(failures) == 1 and "GET /api/v1/broken" in failures[0]
+
+
+def test_the_harness_catches_an_undeclared_status(fuzzed):
+    """`status_code_conformance`: an answer whose status the operation does not declare is a failure."""
+    _, callers = fuzzed
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    teapot = FastAPI()
+
+    @teapot.get("/api/v1/teapot", responses={200: {"content": {"application/json": {}}}})
+    async def answer_undeclared() -> JSONResponse:
+        return JSONResponse({"detail": "short and stout"}, status_code=418)
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", teapot)
+    failures = _fuzz_every_operation(schema, callers.admin.headers, checks=[status_code_conformance])
+    assert len(failures) == 1 and "GET /api/v1/teapot" in failures[0], failures

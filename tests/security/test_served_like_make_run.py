@@ -72,7 +72,7 @@ def _serve(database: Path, port: int, log: Path) -> subprocess.Popen:
     }
     command = ["make", "-s", "-o", "install", "-o", ".env", "run", f"PORT={port}"]
     with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603 - a fixed command line
+        return subprocess.Popen(  # a fixed command line
             command,
             cwd=ROOT,
             env=env,
@@ -80,7 +80,7 @@ def _serve(database: Path, port: int, log: Path) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             # What a newcomer's shell has: files readable by everyone unless the app says otherwise.
-            preexec_fn=lambda: os.umask(0o022),  # noqa: PLW1509 - no threads are started before exec
+            preexec_fn=lambda: os.umask(0o022),  # no threads are started before exec
         )
 
 

@@ -25,7 +25,7 @@ def receiver(_receiver_server: HTTPServer) -> Iterator[HTTPServer]:
 
 
 @pytest.fixture
-def private_targets(app):  # noqa: ANN001
+def private_targets(app):
     """The admin setting that allows http and local receivers (the tests' receiver is on 127.0.0.1)."""
     default = app.state.settings
     app.state.settings = default.model_copy(update={"webhook_allow_private_targets": True})

@@ -21,7 +21,7 @@ from tests.webhooks import WEBHOOKS, deliveries, hook_url, received, run_worker,
 pytestmark = pytest.mark.usefixtures("private_targets")
 
 
-async def _status_change(client, callers) -> dict:  # noqa: ANN001
+async def _status_change(client, callers) -> dict:
     site = await make_site(client, callers)
     person = await make_person(client, callers, site["id"])
     await set_status(client, callers, person["id"], "verified")

@@ -14,7 +14,7 @@ from tests.webhooks import deliveries, subscribe
 pytestmark = pytest.mark.usefixtures("private_targets")
 
 
-async def _run(client, callers, program_id: str) -> dict:  # noqa: ANN001
+async def _run(client, callers, program_id: str) -> dict:
     response = await client.post(
         f"{PROGRAMS}/{program_id}/determinations", json={}, headers=callers.officer.headers
     )

@@ -14,7 +14,7 @@ from tests.webhooks import WEBHOOKS, subscribe
 RECEIVER = "http://127.0.0.1:9/hook"
 
 
-async def _count(app) -> int:  # noqa: ANN001
+async def _count(app) -> int:
     async with app.state.sessionmaker() as session:
         return await session.scalar(select(func.count()).select_from(WebhookSubscription))
 

@@ -1,5 +1,6 @@
 """Examples of persons: registration, import, search, export, referral, change requests, erasure."""
 
+import hashlib
 from typing import Any
 
 from pydantic import BaseModel
@@ -7,6 +8,10 @@ from pydantic import BaseModel
 from app.apidocs.examples.story import API, AT, NIK, body, ref
 from app.persons import csv_io
 from app.persons.schemas import ImportReport, PersonRead
+
+# The import example's file, whose SHA-256 an import request names (a dry run reports it).
+TEMPLATE = csv_io.template().lstrip("\ufeff")
+TEMPLATE_SHA256 = hashlib.sha256(TEMPLATE.encode()).hexdigest()
 
 REQUESTS = [
     body(
@@ -31,7 +36,7 @@ REQUESTS = [
         "POST",
         "/persons/import",
         "The template: every column, one synthetic person",
-        csv_io.template().lstrip("\ufeff"),
+        TEMPLATE,
         "text/csv",
     ),
     body(
@@ -45,6 +50,12 @@ REQUESTS = [
         "/export-requests",
         "The site's persons with plain NIK, for the region-of-origin letters (X-Purpose: legal_obligation)",
         {"site_id": ref("site")},
+    ),
+    body(
+        "POST",
+        "/import-requests",
+        "The template file, with NIK, into the site: approved by another officer, then imported once",
+        {"site_id": ref("site"), "file_sha256": TEMPLATE_SHA256, "rows": 1},
     ),
     body("PATCH", "/persons/{person_id}", "Correct the alias", {"alias": "Contoh-02b"}),
     body(
@@ -94,6 +105,7 @@ RESPONSES: dict[tuple[str, str, str], tuple[str, type[BaseModel], dict[str, Any]
         "The registered person, as Dinas Sosial staff see it",
         PersonRead,
         {
+            "view": "staff",
             "id": ref("person"),
             "registration_number": "KD-0001",
             "site_id": ref("site"),
@@ -140,6 +152,7 @@ RESPONSES: dict[tuple[str, str, str], tuple[str, type[BaseModel], dict[str, Any]
             ],
             "persons_truncated": False,
             "errors": [],
+            "file_sha256": "9f2c6d1e4b7a08355e0c1f3a6b9d2e4f7a1c3e5b8d0f2a4c6e8b1d3f5a7c9e0b",
         },
     ),
 }

@@ -143,19 +143,23 @@ TABLES: dict[str, TableEntry] = {
             "attempt": plain(NOBODY),
         },
     ),
-    "export_requests": TableEntry(
-        "Exports of persons with plain NIK, awaiting or holding a second staff approval.",
+    "bulk_requests": TableEntry(
+        "Exports with plain NIK and imports of files with NIK, awaiting or holding a second staff approval.",
         columns=ID
         | {
+            "kind": plain(INTERNAL),
             "requester_kind": plain(INTERNAL),
             "requester_id": plain(INTERNAL),
             "purpose": plain(INTERNAL),
             "filters": plain(INTERNAL, note="list filters; never a NIK"),
             "include_nik": plain(INTERNAL),
+            "site_id": plain(INTERNAL),
+            "file_sha256": plain(INTERNAL, note="digest of a whole import file, to match the bytes sent"),
+            "rows": plain(INTERNAL),
             "status": plain(INTERNAL),
             "approver_id": plain(INTERNAL),
             "approved_at": plain(INTERNAL),
-            "downloaded_at": plain(INTERNAL),
+            "claimed_at": plain(INTERNAL),
             "created_at": plain(INTERNAL),
             "expires_at": plain(INTERNAL),
         },
