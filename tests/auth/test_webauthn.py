@@ -31,12 +31,12 @@ CREDENTIALS = "/api/v1/me/webauthn/credentials"
 pytestmark = pytest.mark.usefixtures("mfa_required")
 
 
-async def _grant(http, username: str, **factor: str):  # noqa: ANN001, ANN202
+async def _grant(http, username: str, **factor: str):
     data = {"grant_type": "password", "username": username, "password": PASSWORD}
     return await http.post(TOKEN_URL, data=data | factor)
 
 
-async def _totp_token(http, session, user):  # noqa: ANN001, ANN202
+async def _totp_token(http, session, user):
     """A token of a sign-in with the user's new TOTP factor: a second-factor session."""
     totp, _ = await enrol(http, session, user)
     response = await _grant(http, user.username, otp=next_code(totp))
@@ -44,14 +44,14 @@ async def _totp_token(http, session, user):  # noqa: ANN001, ANN202
     return response.json()["access_token"]
 
 
-async def _register(http, token: str, key: SoftAuthenticator, **answer: str):  # noqa: ANN001, ANN202
+async def _register(http, token: str, key: SoftAuthenticator, **answer: str):
     options = await http.post(REGISTRATION, headers=bearer(token))
     assert options.status_code == 200, options.text
     credential = key.create(options.json()["public_key"], **answer)
     return await http.post(f"{REGISTRATION}/verify", headers=bearer(token), json={"credential": credential})
 
 
-async def _registered(http, session, role: Role = Role.officer):  # noqa: ANN001, ANN202
+async def _registered(http, session, role: Role = Role.officer):
     """A user with a TOTP factor and a registered security key."""
     user = await password_user(session, role)
     token = await _totp_token(http, session, user)
@@ -61,7 +61,7 @@ async def _registered(http, session, role: Role = Role.officer):  # noqa: ANN001
     return user, key, token
 
 
-async def _options(http, username: str) -> dict:  # noqa: ANN001
+async def _options(http, username: str) -> dict:
     response = await http.post(OPTIONS, json={"username": username})
     assert response.status_code == 200, response.text
     return response.json()["public_key"]
@@ -299,7 +299,7 @@ def test_origins_must_be_secure_and_on_the_relying_party():
 ENROLMENT = "/api/v1/auth/webauthn/enrolment"
 
 
-async def _enrol_key(http, session, user, key: SoftAuthenticator):  # noqa: ANN001, ANN202
+async def _enrol_key(http, session, user, key: SoftAuthenticator):
     """Enrol `key` as the user's first factor with an admin's enrolment code; the confirmation."""
     credentials = {"username": user.username, "password": PASSWORD}
     started = await http.post(
