@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.audit import service as audit
 from app.db import utcnow
+from app.eligibility import events as webhook_events
 from app.eligibility import queries, service
 from app.eligibility.compiler import compile_rule, facts_object
 from app.eligibility.evaluator import facts_used
@@ -30,7 +31,6 @@ from app.persons.models import Person
 from app.security.policy import STAFF
 from app.security.principal import Actor
 from app.sites import service as site_service
-from app.webhooks import events as webhook_events
 
 DETERMINATION_COLUMNS = ["run_id", "person_id", "eligible", "facts"]
 

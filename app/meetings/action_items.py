@@ -13,6 +13,7 @@ from app.conventions import check_version
 from app.db import utcnow
 from app.errors import InvalidInput, NotFound
 from app.lookups import get_child_or_404
+from app.meetings import events as webhook_events
 from app.meetings import history
 from app.meetings.models import ActionItem, AgendaItem, Meeting
 from app.meetings.queries import readable, takes_part
@@ -25,7 +26,6 @@ from app.meetings.service import (
 )
 from app.pagination import PageParams, paginate_rows
 from app.security.principal import Actor
-from app.webhooks import events as webhook_events
 
 ACTION_FIELDS = ("title", "description", "assignee_agency_id", "due_on", "status", "agenda_item_id")
 OPEN_ACTION_STATUSES = ("open", "in_progress")

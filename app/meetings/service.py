@@ -17,6 +17,7 @@ from app.agencies import service as agency_service
 from app.conventions import check_version
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.meetings import events as webhook_events
 from app.meetings import history
 from app.meetings.models import Meeting, MeetingChange
 from app.meetings.queries import MeetingFilters, matching, readable
@@ -24,7 +25,6 @@ from app.meetings.schemas import MeetingCreate, MeetingUpdate
 from app.pagination import PageParams, paginate_rows
 from app.security.principal import Actor
 from app.sites import service as site_service
-from app.webhooks import events as webhook_events
 
 # Which status a meeting may move to from each status; staying put is always allowed.
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -19,6 +19,7 @@ from app.clock import office_today
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.pagination import PageParams
+from app.persons import events as webhook_events
 from app.persons import queries
 from app.persons.access import Found as Found
 from app.persons.access import PersonErased as PersonErased
@@ -38,7 +39,6 @@ from app.persons.registration import update as update
 from app.persons.transitions import allowed_targets, is_allowed
 from app.security import crypto
 from app.security.principal import Actor
-from app.webhooks import events as webhook_events
 
 
 class IllegalTransition(Conflict):

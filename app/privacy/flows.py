@@ -25,11 +25,11 @@ from sqlalchemy.pool import NullPool
 from app.change_requests import service as change_request_service
 from app.config import Settings
 from app.db import Base, after_commit, utcnow
+from app.persons import events as webhook_events
 from app.persons import service as person_service
 from app.persons.models import Person, Referral
 from app.privacy.inventory import INVENTORY, REDACTED, Column, Erasure
 from app.security.principal import Actor
-from app.webhooks import events as webhook_events
 
 log = logging.getLogger("app.privacy")
 

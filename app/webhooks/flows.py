@@ -1,7 +1,7 @@
 """Whether a queued delivery may still go out: each domain's own read rule, asked at send time.
 
 A flow: it reads across domains (persons, coordination, meetings), which import the emitting side
-(app.webhooks.events, app.webhooks.service), never this module; only the worker does.
+(each domain's events.py, app.webhooks.service), never this module; only the worker does.
 """
 
 import uuid

@@ -1,28 +1,22 @@
-"""What the persons, meetings and eligibility events say, and to whom; their services call these.
+"""The persons' webhook events: their payloads, and the agencies each one's view goes to.
 
-Coordination builds its own (app/coordination/events.py); all queue through `service.enqueue`,
-and whether a queued delivery may still go out is asked at send time (app/webhooks/flows.py).
+Staff get real ids; each subscribing agency that may read the person, its own pseudonymous id.
 
-Every event has a staff view (real ids) and, for each subscribing agency that may read the object
-through the API, that agency's view: the same fields, persons under the agency's pseudonymous id.
 Payloads carry ids, statuses and dates only: never a name, NIK, phone, address or notes. When no
-subscription wants an event, nothing is queried beyond the (per-transaction) subscription list.
+subscription wants an event, nothing is queried beyond the (per-transaction) subscription list;
+app.webhooks queues them (`service.enqueue`) and checks each at send time (app/webhooks/flows.py).
 """
 
 import uuid
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.meetings import queries as meeting_queries
 from app.persons.models import Person, Referral
 from app.webhooks import service
-
-# --- persons ------------------------------------------------------------------------------
 
 
 async def _referred_to(
@@ -106,79 +100,3 @@ async def person_restricted(session: AsyncSession, person: Person) -> None:
     """person.restricted, when processing is restricted (not when lifted): partners hide their copy."""
     if person.restricted:
         await _tell_partners(session, "person.restricted", person)
-
-
-# --- meetings -----------------------------------------------------------------------------
-
-
-async def _to_meeting_audience(
-    session: AsyncSession, event_type: str, meeting_id: uuid.UUID, data: dict[str, Any]
-) -> None:
-    subscribers = await service.subscribers(session, event_type)
-    if not subscribers:
-        return
-    views: dict[uuid.UUID | None, dict[str, Any]] = {None: data}
-    for agency_id in await meeting_queries.agencies_reading(
-        session, meeting_id, service.agencies_of(subscribers)
-    ):
-        views[agency_id] = data
-    await service.enqueue(session, event_type, subscribers, [views])
-
-
-async def meeting_changed(
-    session: AsyncSession, event_type: str, meeting: Any, changed: Sequence[str] | None = None
-) -> None:
-    """meeting.created or meeting.updated (with the names of the changed fields; none: no event)."""
-    if changed is not None and not changed:
-        return
-    data: dict[str, Any] = {
-        "meeting_id": str(meeting.id),
-        "kind": meeting.kind,
-        "title": meeting.title,
-        "status": meeting.status,
-        "starts_at": service.iso(meeting.starts_at),
-        "ends_at": service.iso(meeting.ends_at),
-        "timezone": meeting.timezone,
-        "organizer_agency_id": str(meeting.organizer_agency_id),
-    }
-    if changed is not None:
-        data["changed"] = sorted(changed)
-    await _to_meeting_audience(session, event_type, meeting.id, data)
-
-
-async def action_item_updated(session: AsyncSession, item: Any, changed: Sequence[str]) -> None:
-    """action_item.updated, to staff and to the agencies that see the item's meeting."""
-    if not changed:
-        return
-    data = {
-        "action_item_id": str(item.id),
-        "meeting_id": str(item.meeting_id),
-        "status": item.status,
-        "assignee_agency_id": str(item.assignee_agency_id),
-        "due_on": service.iso(item.due_on),
-        "changed": sorted(changed),
-    }
-    await _to_meeting_audience(session, "action_item.updated", item.meeting_id, data)
-
-
-# --- eligibility --------------------------------------------------------------------------
-
-
-async def determinations_changed(
-    session: AsyncSession, run: Any, person_ids: Select[Any], eligible: bool
-) -> None:
-    """determination.changed for each person whose outcome flipped in `run` (staff subscriptions only)."""
-    subscribers = [
-        s for s in await service.subscribers(session, "determination.changed") if s.agency_id is None
-    ]
-    if not subscribers:
-        return
-    data = {
-        "program_id": str(run.program_id),
-        "run_id": str(run.id),
-        "as_of": service.iso(run.as_of),
-        "eligible": eligible,
-    }
-    ids = (await session.scalars(person_ids)).all()
-    views = ({None: {"person_id": str(person_id), **data}} for person_id in ids)
-    await service.enqueue(session, "determination.changed", subscribers, views)
