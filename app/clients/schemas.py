@@ -2,18 +2,27 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic import AfterValidator, Field, IPvAnyNetwork, field_validator
 
 from app.schemas import Name, PatchBody, RequestBody, ResponseBody
 from app.security.policy import Role
+
+
+def _no_mapped(networks: list[Any] | None) -> list[Any] | None:
+    """An IPv4-mapped IPv6 network (::ffff:a.b.c.d) never matches: callers arrive as IPv4."""
+    for network in networks or ():
+        if network.version == 6 and network.network_address.ipv4_mapped is not None:
+            raise ValueError(f"write {network} as its IPv4 network")
+    return networks
+
 
 NETWORKS_DOC = (
     "Source networks (CIDR) the client may sign in and call from, e.g. the partner's server; "
     "a token used from elsewhere is refused as if it were unknown. Null: any address."
 )
-Networks = list[IPvAnyNetwork] | None
+Networks = Annotated[list[IPvAnyNetwork] | None, AfterValidator(_no_mapped)]
 
 
 class ClientCreate(RequestBody):

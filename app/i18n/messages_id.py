@@ -361,6 +361,7 @@ FIELDS = {
     "is required": "wajib diisi",
     "does not match": "tidak cocok",
     "invalid cursor": "kursor tidak valid",
+    "write {} as its IPv4 network": "tulis {0} sebagai jaringan IPv4-nya",
     "may not be in the future": "tidak boleh berada di masa mendatang",
     "must not contain control characters": "tidak boleh mengandung karakter kontrol",
     "must be one line without control characters": "harus satu baris tanpa karakter kontrol",

@@ -241,7 +241,12 @@ async def import_csv(
     raw = await _read_csv(request)
     settings = request.app.state.settings
     reason = await bulk_imports.check(session, actor, site_id, raw, import_request, settings, dry_run=dry_run)
-    report = await import_service.run_import(session, actor, site_id, raw, dry_run=dry_run, reason=reason)
+    # Compared with the registry, a dry run would tell which of a file's NIKs are registered
+    # without the second approval: with it on, only the approved import compares them.
+    blind = dry_run and settings.bulk_nik_import_approval and reason is not None
+    report = await import_service.run_import(
+        session, actor, site_id, raw, dry_run=dry_run, reason=reason, registry=not blind
+    )
     return report.model_copy(update={"file_sha256": bulk_imports.file_sha256(raw)})
 
 

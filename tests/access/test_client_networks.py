@@ -70,7 +70,14 @@ async def test_unbinding_a_client_lets_it_call_from_anywhere(app, client, caller
 
 async def test_malformed_networks_are_refused_and_change_nothing(client, callers):
     body = {"name": "Sistem Mitra Salah", "role": "partner", "agency_id": str(callers.agency_a.id)}
-    for networks in (["10.0.0.1/8"], ["bukan-jaringan"], [f"10.0.{n}.0/24" for n in range(33)]):
+    # An IPv4-mapped network would never match (callers arrive as IPv4): refused, not stored.
+    malformed = (
+        ["10.0.0.1/8"],
+        ["bukan-jaringan"],
+        [f"10.0.{n}.0/24" for n in range(33)],
+        ["::ffff:198.51.100.0/120"],
+    )
+    for networks in malformed:
         refused = await client.post(
             "/api/v1/api-clients", json=body | {"allowed_networks": networks}, headers=callers.admin.headers
         )

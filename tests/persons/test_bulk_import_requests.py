@@ -11,9 +11,11 @@ import uuid
 import pytest
 from sqlalchemy import update
 
+from app.auth import service as auth_service
 from app.bulk.models import BulkRequest
 from app.db import utcnow
 from app.security.policy import Role
+from tests.access import api_client
 from tests.factories import Caller, make_token
 from tests.persons.helpers import make_site
 from tests.persons.support import PERSONS, audit_events, person_count
@@ -249,3 +251,46 @@ async def test_without_the_setting_a_purpose_suffices(app, client, session, call
     assert imported.status_code == 200, imported.text
     [event] = await audit_events(session, "person.import")
     assert event.reason == "purpose=legal_obligation"
+
+
+async def test_an_api_client_is_not_a_second_staff_member(client, session, callers, site):
+    # An officer-role client's secret often sits in its requester's own systems: it cannot approve.
+    api, _ = await api_client(session, Role.officer)
+    issued = await auth_service.issue(session, api_client_id=api.id)
+    await session.commit()
+    machine = {"Authorization": f"Bearer {issued.access_token}"}
+    asked = (await _ask(client, callers.officer, site["id"], WITH_NIK)).json()
+    refused = await client.post(f"{IMPORTS}/{asked['id']}/approval", headers=machine)
+    assert refused.status_code == 403, refused.text
+    assert (
+        await _import(client, callers.officer, site["id"], WITH_NIK, import_request=asked["id"])
+    ).status_code == 409
+    assert await person_count(session) == 0
+
+
+async def test_a_file_with_bare_carriage_returns_is_checked_not_a_500(client, session, callers, site):
+    bare_cr = WITH_NIK.replace(b"\n", b"\r")
+    refused = await _import(client, callers.officer, site["id"], bare_cr)
+    assert refused.status_code == 403, refused.text  # it holds NIK: the approval is asked for
+    assert (await _import(client, callers.officer, site["id"], bare_cr, dry_run="true")).status_code in (
+        200,
+        422,
+    )
+    assert await person_count(session) == 0
+
+
+async def test_a_dry_run_does_not_tell_which_niks_are_registered(client, session, callers, site, officer_b):
+    # Registered through an approved import...
+    asked = (await _ask(client, callers.officer, site["id"], WITH_NIK)).json()
+    assert (await _approve(client, officer_b, asked)).status_code == 200
+    imported = await _import(client, callers.officer, site["id"], WITH_NIK, import_request=asked["id"])
+    assert imported.status_code == 200, imported.text
+    # ...a dry run of the same NIKs, elsewhere, without approval: no answer on the registry.
+    other = await make_site(client, callers, code="KL")
+    dry = await _import(client, callers.officer, other["id"], CHANGED, dry_run="true")
+    assert dry.status_code == 200, dry.text
+    # A file repeating a NIK is still refused: the file is checked against itself.
+    repeated = CHANGED + b"Warga Uji Impor Empat,public_task,5371995204959901\n"
+    within = await _import(client, callers.officer, other["id"], repeated, dry_run="true")
+    assert within.status_code == 422
+    assert "already registered" not in within.text
