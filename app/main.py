@@ -84,12 +84,19 @@ async def bootstrap(app: FastAPI, settings: Settings) -> None:
             await session.rollback()  # another worker did it first
 
 
+GC_THRESHOLDS = (50_000, 20, 100)  # measured under `make bench`: see the README's Performance
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     check_database_files(app.state.settings)
     await bootstrap(app, app.state.settings)
     # Everything loaded so far lives as long as the process: keep the cyclic GC from rescanning it.
     gc.freeze()
+    # A page of persons makes thousands of short-lived containers, freed by reference counting:
+    # at the default 700 allocations a collection ran several times a request and promoted the
+    # objects of requests still in flight to older generations, rescanned again and again.
+    gc.set_threshold(*GC_THRESHOLDS)
     async with webhook_worker.beside(app.state.sessionmaker, app.state.settings):
         yield
     await app.state.engine.dispose()

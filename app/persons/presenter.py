@@ -1,6 +1,7 @@
 """Each role's view of a person, built by app/privacy/views.py from the personal-data inventory."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from app.persons.access import Found
@@ -24,32 +25,47 @@ PARTNER_VIEW_FIELDS = (
 )  # fmt: skip
 
 
+# The keys of each view, in its model's order: the hot reads serialize the dict as it is
+# (app.conventions.plain_json), and tests/persons/test_driver_reads.py holds the bytes to the model's.
+_STAFF_OWN_FIELDS = (*PERSON_VIEW_FIELDS, "notes")
+_STAFF_KEYS = (
+    "view", "id", *PERSON_VIEW_FIELDS, "referrals", "notes",
+    "version", "created_at", "updated_at", "warnings",
+)  # fmt: skip
+_PARTNER_KEYS = ("view", "id", *PARTNER_VIEW_FIELDS, "referral", "version", "updated_at")
+if tuple(PersonRead.model_fields) != _STAFF_KEYS or tuple(PartnerPersonRead.model_fields) != _PARTNER_KEYS:
+    raise RuntimeError("a person view's keys no longer list its model's fields in order")
+
+
 def staff_fields(
     person: Person, actor: Actor, referrals: list[Referral], warnings: list[str] | None = None
 ) -> dict[str, Any]:
     """`PersonRead`'s fields: what the inventory lets the role read (staff: plaintext NIK, KK, notes)."""
-    # In the model's order: the hot reads serialize this dict as it is (app.conventions.plain_json).
-    return (
-        {"view": "staff", "id": person.id}
-        | views.person_fields(person, actor.role, PERSON_VIEW_FIELDS)
-        | {"referrals": [_referral_fields(r) for r in referrals]}
-        | views.person_fields(person, actor.role, ("notes",))
-        | {
-            "version": person.version,
-            "created_at": person.created_at,
-            "updated_at": person.updated_at,
-            "warnings": warnings or [],
-        }
-    )
+    return _staff_fields(person, views.reader(actor.role, _STAFF_OWN_FIELDS), referrals, warnings)
 
 
 def partner_fields(person: Person, referral: Referral) -> dict[str, Any]:
     """`PartnerPersonRead`'s fields: its own pseudonymous id and what the inventory lets partners read."""
-    return (
-        {"view": "partner", "id": referral.pseudonym}
-        | views.person_fields(person, Role.partner, PARTNER_VIEW_FIELDS)
-        | {"referral": _referral_fields(referral), "version": person.version, "updated_at": person.updated_at}
-    )
+    return _partner_fields(person, referral, views.reader(Role.partner, PARTNER_VIEW_FIELDS))
+
+
+def _staff_fields(
+    person: Person, own_fields: views.FieldsReader, referrals: Sequence[Referral], warnings: list[str] | None
+) -> dict[str, Any]:
+    *own, notes = own_fields(person)
+    values = (
+        "staff", person.id, *own, [_referral_fields(r) for r in referrals], notes,
+        person.version, person.created_at, person.updated_at, warnings or [],
+    )  # fmt: skip
+    return dict(zip(_STAFF_KEYS, values, strict=True))
+
+
+def _partner_fields(person: Person, referral: Referral, own_fields: views.FieldsReader) -> dict[str, Any]:
+    values = (
+        "partner", referral.pseudonym, *own_fields(person), _referral_fields(referral),
+        person.version, person.updated_at,
+    )  # fmt: skip
+    return dict(zip(_PARTNER_KEYS, values, strict=True))
 
 
 def _referral_fields(referral: Referral) -> dict[str, Any]:
@@ -83,6 +99,17 @@ def fields(
         assert found.referral is not None  # partners reach persons only through a referral
         return partner_fields(found.person, found.referral)
     return staff_fields(found.person, actor, referrals.get(found.person.id, []), warnings)
+
+
+def page_fields(
+    found: Sequence[Found], actor: Actor, referrals: dict[uuid.UUID, list[Referral]]
+) -> list[dict[str, Any]]:
+    """`fields` of each person of a page; what the role reads is decided once for the page (hot path)."""
+    if actor.is_partner:
+        own_fields = views.reader(Role.partner, PARTNER_VIEW_FIELDS)
+        return [_partner_fields(f.person, f.referral, own_fields) for f in found]
+    own_fields = views.reader(actor.role, _STAFF_OWN_FIELDS)
+    return [_staff_fields(f.person, own_fields, referrals.get(f.person.id, ()), None) for f in found]
 
 
 def change(entry: PersonChange, actor: Actor) -> ChangeRead:

@@ -115,7 +115,7 @@ def _ids(found: list[Found]) -> list[uuid.UUID]:
 
 def _page(found: list[Found], cursor: str | None, actor: Actor, referrals: dict[uuid.UUID, Any]) -> Response:
     """Page[AnyPersonRead] of the views' fields, serialized without building their models (hot path)."""
-    return json_response(plain_json(Page.of(found, cursor, lambda f: presenter.fields(f, actor, referrals))))
+    return json_response(plain_json(Page.of(presenter.page_fields(found, actor, referrals), cursor)))
 
 
 @router.post("", status_code=201, response_model=PersonRead)

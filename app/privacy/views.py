@@ -7,7 +7,7 @@ the inventory does not let read that column gets null. No view decides on its ow
 
 from collections.abc import Callable
 from functools import cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from app.persons.models import Person
@@ -61,22 +61,43 @@ DERIVED: dict[str, Callable[[Role], Callable[[Person], Any]]] = {
 SOURCE_COLUMN = {"nik": "nik_ciphertext", "kk_number": "kk_ciphertext", "birth_year": "birth_date"}
 
 
+FieldsReader = Callable[[Person], tuple[Any, ...]]
+
+
 def person_fields(person: Person, role: Role, names: tuple[str, ...]) -> dict[str, Any]:
     """The named fields of a person as `role` may see them: the value, a coarsened form, or null."""
-    return {name: read(person) for name, read in _plan(role, names)}
+    return dict(zip(names, reader(role, names)(person), strict=True))
 
 
 @cache
-def _plan(role: Role, names: tuple[str, ...]) -> tuple[tuple[str, Callable[[Person], Any]], ...]:
-    """How the role reads each field, decided once per role and view (the reads are the hot path)."""
-    return tuple((name, _reader(role, name)) for name in names)
+def reader(role: Role, names: tuple[str, ...]) -> FieldsReader:
+    """`person_fields`' values in the order of `names`, decided once per role and view (hot path).
+
+    The readable columns come in one C call (`attrgetter`), the derived fields one call each,
+    and one `itemgetter` puts them in the view's order, with null for what the role may not read.
+    """
+    derived = {name: DERIVED[name](role) for name in names if name in DERIVED}
+    derived = {name: read for name, read in derived.items() if read is not _hidden}
+    columns = tuple(n for n in names if n not in DERIVED and may_read("persons", n, role))
+    slots = (*columns, *derived)
+    read_columns = _tuple_getter(attrgetter, columns)
+    derive = tuple(derived.values())
+    in_order = _tuple_getter(itemgetter, tuple(slots.index(n) if n in slots else len(slots) for n in names))
+
+    def values(person: Person) -> tuple[Any, ...]:
+        return in_order((*read_columns(person), *[field(person) for field in derive], None))
+
+    return values
 
 
-def _reader(role: Role, name: str) -> Callable[[Person], Any]:
-    derived = DERIVED.get(name)
-    if derived is not None:
-        return derived(role)
-    return attrgetter(name) if may_read("persons", name, role) else _hidden
+def _tuple_getter(getter: Callable[..., Any], keys: tuple[Any, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """`attrgetter(*keys)` / `itemgetter(*keys)` that returns a tuple for any number of keys."""
+    if len(keys) > 1:
+        return getter(*keys)
+    if keys:
+        one = getter(keys[0])
+        return lambda value: (one(value),)
+    return lambda value: ()
 
 
 # Fields whose values the history stores masked: shown to the roles that get them masked too.
