@@ -1,0 +1,71 @@
+"""The person views' field plans give, field by field, what the inventory lets each role read.
+
+`app.privacy.views.reader` reads a view's columns in one call and reorders them: this holds it
+to the rule written out plainly (the column's value, its derived form, or null), for every role
+and every view, including views of one field and of fields no role reads.
+"""
+
+import uuid
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from app.persons.models import Person
+from app.persons.presenter import PARTNER_VIEW_FIELDS, PERSON_VIEW_FIELDS
+from app.privacy import views
+from app.privacy.inventory import may_read
+from app.security import crypto
+from app.security.policy import Role
+from tests.persons.support import synthetic_nik
+
+PERSON_ID = uuid.UUID("01900000-0000-7000-8000-000000009101")
+VIEWS = {
+    "staff": (*PERSON_VIEW_FIELDS, "notes"),
+    "partner": PARTNER_VIEW_FIELDS,
+    "one column": ("registration_number",),
+    "one derived": ("nik",),
+    "reordered": ("erased", "notes", "birth_year", "full_name", "kk_number", "id"),
+    "none": (),
+}
+
+
+def _person() -> Any:
+    """A row with every persons column set (a driver row is read the same way, by attribute)."""
+    values: dict[str, Any] = {column.key: f"value of {column.key}" for column in Person.__table__.columns}
+    values |= {
+        "id": PERSON_ID,
+        "birth_date": date(1995, 4, 12),
+        "nik_ciphertext": crypto.encrypt(synthetic_nik(9101), PERSON_ID, "nik"),
+        "nik_last4": "9101",
+        "kk_ciphertext": crypto.encrypt("5371020101189101", PERSON_ID, "kk_number"),
+        "erased_at": datetime(2026, 1, 2, tzinfo=UTC),
+    }
+    return SimpleNamespace(**values)
+
+
+def _expected(person: Any, role: Role, name: str) -> Any:
+    """The rule, one field at a time: a derived field's own reading, else the column or null."""
+    if name in views.DERIVED:
+        return views.DERIVED[name](role)(person)
+    return getattr(person, name) if may_read("persons", name, role) else None
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("role", list(Role))
+def test_each_field_is_what_the_inventory_lets_the_role_read(role: Role, view: str) -> None:
+    person, names = _person(), VIEWS[view]
+    fields = views.person_fields(person, role, names)
+    assert list(fields) == list(names)
+    assert fields == {name: _expected(person, role, name) for name in names}
+
+
+def test_the_rule_itself_hides_and_coarsens() -> None:
+    """The oracle above is not vacuous: partners get no notes, a masked NIK and a birth year only."""
+    person = _person()
+    partner = views.person_fields(person, Role.partner, ("notes", "nik", "birth_date", "birth_year"))
+    masked = crypto.masked_nik("9101")
+    assert partner == {"notes": None, "nik": masked, "birth_date": None, "birth_year": 1995}
+    officer = views.person_fields(person, Role.officer, ("nik", "kk_number", "erased"))
+    assert officer == {"nik": synthetic_nik(9101), "kk_number": "5371020101189101", "erased": True}
