@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from app.persons.access import Found
@@ -27,7 +28,6 @@ PARTNER_VIEW_FIELDS = (
 
 # The keys of each view, in its model's order: the hot reads serialize the dict as it is
 # (app.conventions.plain_json), and tests/persons/test_driver_reads.py holds the bytes to the model's.
-_STAFF_OWN_FIELDS = (*PERSON_VIEW_FIELDS, "notes")
 _STAFF_KEYS = (
     "view", "id", *PERSON_VIEW_FIELDS, "referrals", "notes",
     "version", "created_at", "updated_at", "warnings",
@@ -35,37 +35,31 @@ _STAFF_KEYS = (
 _PARTNER_KEYS = ("view", "id", *PARTNER_VIEW_FIELDS, "referral", "version", "updated_at")
 if tuple(PersonRead.model_fields) != _STAFF_KEYS or tuple(PartnerPersonRead.model_fields) != _PARTNER_KEYS:
     raise RuntimeError("a person view's keys no longer list its model's fields in order")
+# What each view gives itself; the inventory decides every other field (app/privacy/views.py).
+_STAFF_GIVEN = ("view", "referrals", "warnings")
+_PARTNER_GIVEN = ("view", "id", "referral")
+
+
+@cache
+def _staff_view(role: Role) -> views.ViewBuilder:
+    return views.view_builder(role, _STAFF_KEYS, _STAFF_GIVEN)
+
+
+@cache
+def _partner_view() -> views.ViewBuilder:
+    return views.view_builder(Role.partner, _PARTNER_KEYS, _PARTNER_GIVEN)
 
 
 def staff_fields(
-    person: Person, actor: Actor, referrals: list[Referral], warnings: list[str] | None = None
+    person: Person, actor: Actor, referrals: Sequence[Referral], warnings: list[str] | None = None
 ) -> dict[str, Any]:
     """`PersonRead`'s fields: what the inventory lets the role read (staff: plaintext NIK, KK, notes)."""
-    return _staff_fields(person, views.reader(actor.role, _STAFF_OWN_FIELDS), referrals, warnings)
+    return _staff_view(actor.role)(person, "staff", [_referral_fields(r) for r in referrals], warnings or [])
 
 
 def partner_fields(person: Person, referral: Referral) -> dict[str, Any]:
     """`PartnerPersonRead`'s fields: its own pseudonymous id and what the inventory lets partners read."""
-    return _partner_fields(person, referral, views.reader(Role.partner, PARTNER_VIEW_FIELDS))
-
-
-def _staff_fields(
-    person: Person, own_fields: views.FieldsReader, referrals: Sequence[Referral], warnings: list[str] | None
-) -> dict[str, Any]:
-    *own, notes = own_fields(person)
-    values = (
-        "staff", person.id, *own, [_referral_fields(r) for r in referrals], notes,
-        person.version, person.created_at, person.updated_at, warnings or [],
-    )  # fmt: skip
-    return dict(zip(_STAFF_KEYS, values, strict=True))
-
-
-def _partner_fields(person: Person, referral: Referral, own_fields: views.FieldsReader) -> dict[str, Any]:
-    values = (
-        "partner", referral.pseudonym, *own_fields(person), _referral_fields(referral),
-        person.version, person.updated_at,
-    )  # fmt: skip
-    return dict(zip(_PARTNER_KEYS, values, strict=True))
+    return _partner_view()(person, "partner", referral.pseudonym, _referral_fields(referral))
 
 
 def _referral_fields(referral: Referral) -> dict[str, Any]:
@@ -104,12 +98,10 @@ def fields(
 def page_fields(
     found: Sequence[Found], actor: Actor, referrals: dict[uuid.UUID, list[Referral]]
 ) -> list[dict[str, Any]]:
-    """`fields` of each person of a page; what the role reads is decided once for the page (hot path)."""
+    """`fields` of each person of a page (the role's view chosen once for the page: hot path)."""
     if actor.is_partner:
-        own_fields = views.reader(Role.partner, PARTNER_VIEW_FIELDS)
-        return [_partner_fields(f.person, f.referral, own_fields) for f in found]
-    own_fields = views.reader(actor.role, _STAFF_OWN_FIELDS)
-    return [_staff_fields(f.person, own_fields, referrals.get(f.person.id, ()), None) for f in found]
+        return [partner_fields(f.person, f.referral) for f in found]
+    return [staff_fields(f.person, actor, referrals.get(f.person.id, ())) for f in found]
 
 
 def change(entry: PersonChange, actor: Actor) -> ChangeRead:

@@ -1,8 +1,8 @@
 """The person views' field plans give, field by field, what the inventory lets each role read.
 
-`app.privacy.views.reader` reads a view's columns in one call and reorders them: this holds it
-to the rule written out plainly (the column's value, its derived form, or null), for every role
-and every view, including views of one field and of fields no role reads.
+`app.privacy.views.view_builder` writes each view as one function: this holds it to the rule
+written out plainly (the column's value, its derived form, or null), for every role and every
+view, including views of one field, of fields in another order, and of given values.
 """
 
 import uuid
@@ -69,3 +69,22 @@ def test_the_rule_itself_hides_and_coarsens() -> None:
     assert partner == {"notes": None, "nik": masked, "birth_date": None, "birth_year": 1995}
     officer = views.person_fields(person, Role.officer, ("nik", "kk_number", "erased"))
     assert officer == {"nik": synthetic_nik(9101), "kk_number": "5371020101189101", "erased": True}
+
+
+def test_given_fields_take_the_callers_values_in_their_order() -> None:
+    build = views.view_builder(Role.officer, ("view", "full_name", "extra", "notes"), ("view", "extra"))
+    built = build(_person(), "staff", [1])
+    assert built == {
+        "view": "staff",
+        "full_name": "value of full_name",
+        "extra": [1],
+        "notes": "value of notes",
+    }
+    assert list(built) == ["view", "full_name", "extra", "notes"]
+
+
+def test_a_field_neither_given_nor_in_the_inventory_is_refused_when_the_view_is_built() -> None:
+    with pytest.raises(KeyError):
+        views.view_builder(Role.officer, ("warnings",))
+    with pytest.raises(ValueError, match="not a field name"):
+        views.view_builder(Role.officer, ("a, b",), ("a, b",))
