@@ -220,7 +220,7 @@ async def audit(con: asyncpg.Connection, request, owner: asyncpg.Record, action:
     ]
     event_id = uuid7()
     hashed = orjson.dumps([_plain(v) for v in (event_id, *values)])  # the columns in the chain's order
-    await con.execute(AUDIT_SQL, *values, hmac.new(CHAIN_KEY, hashed, hashlib.sha256).hexdigest(), event_id)
+    await con.execute(AUDIT_SQL, *values, hmac.digest(CHAIN_KEY, hashed, "sha256").hex(), event_id)
 
 
 async def referrals_of(con: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
