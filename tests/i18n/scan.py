@@ -29,7 +29,8 @@ APP_DIR = Path(app.__file__).parent
 ROOT = APP_DIR.parent
 LOC_ROOTS = {"body", "query", "path", "header", "cookie"}
 # ValueErrors of these modules never reach a response: settings, storage, the CLI-only region
-# loader, crypto, and the evaluator/compiler, which run on rules that were already validated.
+# loader, crypto, the evaluator/compiler, which run on rules that were already validated, and the
+# person views' builder, which runs on the views' own field names.
 INTERNAL_VALUE_ERRORS = {
     "app/config.py",
     "app/db.py",
@@ -37,6 +38,7 @@ INTERNAL_VALUE_ERRORS = {
     "app/regions/service.py",
     "app/eligibility/evaluator.py",
     "app/eligibility/compiler.py",
+    "app/privacy/views.py",
 }
 PROBLEM_MODULES = {"app/errors.py", "app/middleware.py"}
 
