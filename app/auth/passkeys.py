@@ -5,7 +5,8 @@ factor (the user's TOTP factor or an earlier key), or, for a first factor, the o
 code an admin issues (as for TOTP, app/auth/mfa.py), so a stolen password cannot add one. Every
 challenge is random, stored, answered once and expires; each use of a key must raise its
 signature counter when the authenticator keeps one (a cloned key then shows). Sign-in options for
-an unknown user, or one without keys, look like real ones: the endpoint tells nobody who has keys.
+an unknown user, or one without keys, look like real ones, with as many key ids: the endpoint tells
+nobody who has keys, or how many.
 """
 
 import hashlib
@@ -44,8 +45,11 @@ from app.security.principal import Actor
 from app.users.models import User
 
 REGISTRATION, ENROLMENT, SIGN_IN = "registration", "enrolment", "sign-in"
-# The length of the stand-in credential id of the options of an unknown user (a passkey's is often 32).
-DUMMY_ID_BYTES = 32
+# Sign-in options list at least this many credential ids: a user's keys and stand-ins, so that
+# the count tells nobody how many keys a user has, or whether the name has any.
+SIGN_IN_ALLOW_LIST = 4
+# The lengths a stand-in id takes (chosen per name and slot): those of common authenticators'.
+DUMMY_ID_LENGTHS = (16, 32, 48, 64)  # four: one byte of a digest picks one evenly
 
 
 class SecondFactorSessionRequired(Forbidden):
@@ -298,11 +302,25 @@ async def delete_own(session: AsyncSession, actor: Actor, credential_id: uuid.UU
     await audit.record(session, actor, "mfa.webauthn.delete", resource_type="user", resource_id=actor.id)
 
 
-def _dummy_descriptor(username: str) -> PublicKeyCredentialDescriptor:
-    """A stand-in key id, the same at every request for a name: asking twice reveals nothing."""
+def _stand_ins(username: str, count: int) -> list[bytes]:
+    """Stand-in key ids for a name, the same at every request: asking twice reveals nothing."""
     key = hashlib.sha256(b"webauthn-dummy:" + get_settings().secret_key.encode()).digest()
-    fake = hmac.new(key, username.encode(), hashlib.sha256).digest()[:DUMMY_ID_BYTES]
-    return PublicKeyCredentialDescriptor(id=fake)
+    ids = []
+    for slot in range(count):
+        length = DUMMY_ID_LENGTHS[hmac.digest(key, f"length:{slot}:{username}".encode(), "sha256")[0] % 4]
+        ids.append(hmac.digest(key, f"id:{slot}:{username}".encode(), "sha512")[:length])
+    return ids
+
+
+def _allow_list(username: str, keys: Sequence[WebauthnCredential]) -> list[PublicKeyCredentialDescriptor]:
+    """The user's key ids among stand-ins, at least `SIGN_IN_ALLOW_LIST`, in an order set by the ids.
+
+    A key's transports are not shown: a stand-in has none, and they would tell the two apart.
+    """
+    real = [webauthn.base64url_to_bytes(k.credential_id) for k in keys]
+    ids = real + _stand_ins(username, max(0, SIGN_IN_ALLOW_LIST - len(real)))
+    ordered = sorted(ids, key=lambda i: hashlib.sha256(i).digest())  # real and stand-in mixed
+    return [PublicKeyCredentialDescriptor(id=i) for i in ordered]
 
 
 async def sign_in_options(session: AsyncSession, username: str) -> dict[str, Any]:
@@ -310,12 +328,10 @@ async def sign_in_options(session: AsyncSession, username: str) -> dict[str, Any
     name = username.strip().lower()
     user = await session.scalar(select(User).where(User.username == name, User.active))
     keys = await _credentials(session, user.id) if user is not None else []
-    # A key's transports are not shown: a stand-in has none, and they would tell the two apart.
-    allowed = [PublicKeyCredentialDescriptor(id=_descriptor(k).id) for k in keys] or [_dummy_descriptor(name)]
     options = webauthn.generate_authentication_options(
         rp_id=get_settings().webauthn_rp_id,
         timeout=_timeout_ms(),
-        allow_credentials=allowed,
+        allow_credentials=_allow_list(name, keys),
         user_verification=UserVerificationRequirement.PREFERRED,
     )
     await _store_challenge(session, user.id if keys and user else None, SIGN_IN, options.challenge)

@@ -5,6 +5,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from app.auth import passkeys
 from app.auth import service as auth_service
 from app.auth.signin_models import WebauthnChallenge, WebauthnCredential
 from app.config import Settings, get_settings
@@ -166,26 +167,46 @@ async def test_unknown_users_options_look_like_real_ones(client, session):
     user, key, _ = await _registered(client, session)
     no_keys = await password_user(session, Role.officer)
     real = await _options(client, user.username)
-    shapes = {}
+    real_id = json.loads(key.get(real))["rawId"]
+    shapes, lists = {}, {}
     for name in (user.username, no_keys.username, "tidak-ada-sama-sekali", user.username.upper()):
         first, second = await _options(client, name), await _options(client, name)
         assert first["challenge"] != second["challenge"]
         assert first["allowCredentials"] == second["allowCredentials"]  # asking twice tells nothing
+        lists[name] = [c["id"] for c in first["allowCredentials"]]
         shapes[name] = (
             sorted(first),
-            [(sorted(c), len(c["id"])) for c in first["allowCredentials"]],
+            [sorted(c) for c in first["allowCredentials"]],  # the same fields: no transports
             first["rpId"],
             first["timeout"],
         )
-    assert len(set(map(json.dumps, shapes.values()))) == 1
-    assert real["allowCredentials"][0]["id"] == json.loads(key.get(real))["rawId"]
-    unknown = await _options(client, "tidak-ada-sama-sekali")
-    assert unknown["allowCredentials"][0]["id"] != real["allowCredentials"][0]["id"]
+        lengths = {len(unb64url(i)) for i in lists[name] if i != real_id}
+        assert lengths <= set(passkeys.DUMMY_ID_LENGTHS)
+    assert len(set(map(json.dumps, shapes.values()))) == 1  # as many ids, whoever is asked about
+    assert len(lists[user.username]) == passkeys.SIGN_IN_ALLOW_LIST
+    assert real_id in lists[user.username]
+    assert real_id not in lists["tidak-ada-sama-sekali"]
+    assert lists["tidak-ada-sama-sekali"] != lists[no_keys.username]
     stored = await session.scalar(
         select(WebauthnChallenge.id).where(WebauthnChallenge.user_id.is_(None)).limit(1)
     )
     await session.commit()
     assert stored is not None  # stored alike: the same work for every name
+
+
+async def test_a_user_with_several_keys_lists_as_many_ids_as_one_with_none(client, session):
+    """The count of ids tells nothing up to SIGN_IN_ALLOW_LIST keys; each key still signs in."""
+    user, first_key, token = await _registered(client, session)
+    second_key = SoftAuthenticator()
+    assert (await _register(client, token, second_key)).status_code == 201
+    options = await _options(client, user.username)
+    ids = [c["id"] for c in options["allowCredentials"]]
+    nobody = await _options(client, "tidak-ada")
+    assert len(ids) == passkeys.SIGN_IN_ALLOW_LIST == len(nobody["allowCredentials"])
+    for key in (first_key, second_key):
+        assert json.loads(key.get(options))["rawId"] in ids
+        answer = key.get(await _options(client, user.username))
+        assert (await _grant(client, user.username, webauthn=answer)).status_code == 200
 
 
 async def test_a_password_alone_never_registers_a_key(client, session, monkeypatch):
