@@ -84,7 +84,7 @@ async def bootstrap(app: FastAPI, settings: Settings) -> None:
             await session.rollback()  # another worker did it first
 
 
-GC_THRESHOLDS = (50_000, 20, 100)  # measured under `make bench`: see the README's Performance
+GC_THRESHOLDS = (50_000, 20, 100)  # measured under `make bench`: see the README's Benchmarks
 
 
 @asynccontextmanager

@@ -49,7 +49,7 @@ REGISTRATION, ENROLMENT, SIGN_IN = "registration", "enrolment", "sign-in"
 # the count tells nobody how many keys a user has, or whether the name has any.
 SIGN_IN_ALLOW_LIST = 4
 # The lengths a stand-in id takes (chosen per name and slot): those of common authenticators'.
-DUMMY_ID_LENGTHS = (16, 32, 48, 64)  # four: one byte of a digest picks one evenly
+DUMMY_ID_LENGTHS = (16, 32, 48, 64)  # four: a digest byte modulo 4 picks each alike
 
 
 class SecondFactorSessionRequired(Forbidden):
@@ -307,7 +307,8 @@ def _stand_ins(username: str, count: int) -> list[bytes]:
     key = hashlib.sha256(b"webauthn-dummy:" + get_settings().secret_key.encode()).digest()
     ids = []
     for slot in range(count):
-        length = DUMMY_ID_LENGTHS[hmac.digest(key, f"length:{slot}:{username}".encode(), "sha256")[0] % 4]
+        choice = hmac.digest(key, f"length:{slot}:{username}".encode(), "sha256")[0]
+        length = DUMMY_ID_LENGTHS[choice % len(DUMMY_ID_LENGTHS)]
         ids.append(hmac.digest(key, f"id:{slot}:{username}".encode(), "sha512")[:length])
     return ids
 
