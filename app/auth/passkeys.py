@@ -50,6 +50,7 @@ REGISTRATION, ENROLMENT, SIGN_IN = "registration", "enrolment", "sign-in"
 SIGN_IN_ALLOW_LIST = 4
 # The lengths a stand-in id takes (chosen per name and slot): those of common authenticators'.
 DUMMY_ID_LENGTHS = (16, 32, 48, 64)  # four: a digest byte modulo 4 picks each alike
+_NOBODY = uuid.UUID(int=0)  # no user has this id
 
 
 class SecondFactorSessionRequired(Forbidden):
@@ -328,7 +329,9 @@ async def sign_in_options(session: AsyncSession, username: str) -> dict[str, Any
     """Options for navigator.credentials.get(): real for an active user with keys, alike otherwise."""
     name = username.strip().lower()
     user = await session.scalar(select(User).where(User.username == name, User.active))
-    keys = await _credentials(session, user.id) if user is not None else []
+    # The keys are looked up for every name (an unknown one matches none): answering an unknown
+    # name without that query was ~1 ms faster, which told who has an account.
+    keys = await _credentials(session, user.id if user is not None else _NOBODY)
     options = webauthn.generate_authentication_options(
         rp_id=get_settings().webauthn_rp_id,
         timeout=_timeout_ms(),
